@@ -1,0 +1,114 @@
+"""Shared fixtures: the real MNIST (required under CI), synthetic IDX files, CLI runner."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tf1_mnist import input_data
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never touch the user's decompression cache."""
+    os.environ[input_data.CACHE_DIR_ENV] = str(tmp_path_factory.mktemp("mnist-cache"))
+
+
+def real_mnist_dir() -> Path:
+    """The folder holding the real MNIST; fails under CI (never skips) when it is missing."""
+    env = os.environ.get(input_data.DATA_DIR_ENV)
+    candidates = [Path(env)] if env else []
+    candidates.append(ROOT.parent / "shared" / "mnist")
+    for folder in candidates:
+        if all(input_data.find_file(name, [folder]) for name in input_data.FILES):
+            return folder.resolve()
+    message = (
+        f"the real MNIST is needed: set {input_data.DATA_DIR_ENV} to a folder holding "
+        f"{', '.join(input_data.FILES)} (looked in {', '.join(map(str, candidates))})"
+    )
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    return real_mnist_dir()
+
+
+@pytest.fixture(scope="session")
+def mnist(mnist_dir: Path) -> input_data.Datasets:
+    return input_data.read_data_sets(mnist_dir, one_hot=True, seed=0)
+
+
+# --------------------------------------------------------------------------- synthetic IDX
+
+
+def idx_images(images: np.ndarray, magic: int = input_data.IMAGE_MAGIC) -> bytes:
+    n, rows, cols = images.shape
+    return struct.pack(">iiii", magic, n, rows, cols) + images.astype(np.uint8).tobytes()
+
+
+def idx_labels(labels: np.ndarray, magic: int = input_data.LABEL_MAGIC) -> bytes:
+    return struct.pack(">ii", magic, len(labels)) + labels.astype(np.uint8).tobytes()
+
+
+def write_synthetic(
+    folder: Path,
+    n_train: int = 5100,
+    n_test: int = 200,
+    seed: int = 0,
+    compress: bool = True,
+    overrides: dict | None = None,
+) -> dict:
+    """Write four small MNIST-shaped IDX files (digit k is a bright k-th row band) to ``folder``.
+
+    ``overrides`` maps a canonical file name to the exact bytes to write instead.
+    Returns the arrays written.
+    """
+    rng = np.random.RandomState(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    arrays = {}
+    for images_name, labels_name, n in (
+        (input_data.TRAIN_IMAGES, input_data.TRAIN_LABELS, n_train),
+        (input_data.TEST_IMAGES, input_data.TEST_LABELS, n_test),
+    ):
+        labels = rng.randint(0, 10, size=n).astype(np.uint8)
+        images = rng.randint(0, 40, size=(n, 28, 28)).astype(np.uint8)
+        for i, digit in enumerate(labels):
+            images[i, 2 + 2 * digit : 4 + 2 * digit, 4:24] = 255
+        arrays[images_name], arrays[labels_name] = images, labels
+        for name, payload in ((images_name, idx_images(images)), (labels_name, idx_labels(labels))):
+            payload = (overrides or {}).get(name, payload)
+            if compress:
+                (folder / name).write_bytes(gzip.compress(payload, compresslevel=1))
+            else:
+                (folder / name[: -len(".gz")]).write_bytes(payload)
+    return arrays
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def run_cli(
+    *args: str, env: dict | None = None, cwd: Path | None = None, timeout: float = 600
+) -> subprocess.CompletedProcess:
+    """``python -m tf1_mnist.<args>`` as a user would type it; returns the finished process."""
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run(
+        [sys.executable, "-m", *args],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        cwd=cwd or ROOT,
+        timeout=timeout,
+    )

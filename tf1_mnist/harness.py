@@ -17,6 +17,7 @@ import shutil
 import signal
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -135,8 +136,12 @@ class CheckpointError(UserError):
 
 
 def global_step() -> Any:
-    """The step counter saved with every checkpoint, so a restored run continues its count."""
-    return tf.train.get_or_create_global_step()
+    """The step counter saved with every checkpoint, so a restored run continues its count.
+
+    Always the graph's root ``global_step``, whatever scope the blog's optimizer is built in.
+    """
+    with tf.variable_scope(tf.VariableScope(reuse=None)):
+        return tf.train.get_or_create_global_step()
 
 
 # --------------------------------------------------------------------------- results
@@ -333,7 +338,12 @@ def train(
         print(f"already trained {step} steps (--max_steps={cfg.max_steps}); --fresh retrains")
         return
     ckpt_prefix.parent.mkdir(parents=True, exist_ok=True)
-    writer = tf.summary.FileWriter(str(run_logdir), graph=built.graph if step == 0 else None)
+    # A unique suffix: two runs in the same second would otherwise share (and truncate) a file.
+    writer = tf.summary.FileWriter(
+        str(run_logdir),
+        graph=built.graph if step == 0 else None,
+        filename_suffix=f".{uuid.uuid4().hex[:8]}",
+    )
     if step:  # TensorBoard drops events a crashed earlier run wrote past this step
         writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step)
     fetches = {"train": m.train_op, "loss": m.loss, "accuracy": m.accuracy}

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, event_steps, png_pixels, run_cli
 
 from tf1_mnist import fc, harness, softmax
 from tf1_mnist.harness import tf
@@ -28,16 +28,6 @@ def _config(tmp_path: Path, mnist_dir: Path, **overrides) -> harness.Config:
     )
     values.update(overrides)
     return harness.Config(**values)
-
-
-def event_steps(run_dir: Path, tag: str) -> list[int]:
-    """Sorted steps at which ``tag`` was written, over all event files of one run folder
-    (a step written twice appears twice)."""
-    steps = []
-    for path in run_dir.glob("events.out.tfevents.*"):
-        for event in tf.train.summary_iterator(str(path)):
-            steps += [event.step for v in event.summary.value if v.tag == tag]
-    return sorted(steps)
 
 
 # --------------------------------------------------------------------------- the blog's graph
@@ -105,11 +95,13 @@ def test_predict_mode_prints_the_blogs_lines(trained: tuple[Path, str], mnist_di
     proc = run_cli(
         "tf1_mnist.fc",
         "--is_train=0",
+        "--grid",
         f"--data_dir={mnist_dir}",
         f"--logdir={out / 'logs'}",
         f"--ckpt_dir={out / 'ckpt'}",
     )
     assert proc.returncode == 0, proc.stderr
+    png_pixels(out / "logs" / "fc" / "predictions.png", (1000, 1200))  # the first 25 samples
     lines = re.findall(
         r"^sample (\d+): true digit (\d), predicted digit (\d)$", proc.stdout, re.MULTILINE
     )

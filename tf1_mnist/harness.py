@@ -28,11 +28,11 @@ import numpy as np  # noqa: E402
 import tensorflow as _tf  # noqa: E402
 from absl import app, flags  # noqa: E402
 
-from tf1_mnist import input_data  # noqa: E402
+from tf1_mnist import input_data, plots  # noqa: E402
 
 tf = _tf.compat.v1
-_tf.get_logger().setLevel("ERROR")  # deprecation notices about the TF1 API we port on purpose
 """The TensorFlow 1.x API the ports are written against (``tf.compat.v1``)."""
+_tf.get_logger().setLevel("ERROR")  # deprecation notices about the TF1 API we port on purpose
 
 # --------------------------------------------------------------------------- configuration
 
@@ -53,8 +53,12 @@ class Config:
     summary_every: int = 1
     save_every: int = 100
     eval_batch_size: int = 1000
+    eval_every: int = 0
     predict_count: int = 100
     fresh: bool = False
+    grid: bool = False
+    plot_dir: str = ""
+    show: bool = False
 
 
 HELP = {
@@ -72,12 +76,25 @@ HELP = {
     "summary_every": "Write the merged summaries every N steps (0: never).",
     "save_every": "Save a checkpoint every N steps (0: only at the end).",
     "eval_batch_size": "Examples per evaluation batch (the CNN cannot take 10000 at once).",
+    "eval_every": "Evaluate the validation set every N steps (0: never), printed and "
+    "written as the run LOGDIR/<model>/validation.",
     "predict_count": "Test samples to predict one by one with --is_train=0.",
     "fresh": "Delete this model's checkpoints and summaries and train from step 0.",
+    "grid": "Draw post 004's 5x5 grid of test images titled with label and prediction (PNG): "
+    "after training, and of the predicted samples with --is_train=0.",
+    "plot_dir": "Folder for PNG plots (default: the run's summaries folder LOGDIR/<model>/).",
+    "show": "Also open plots in a window (needs a display).",
 }
 
 
-def _define_flags() -> None:
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    """Define the common absl flags (once). Called by ``main``, not on import, so importing a
+    model (the predictor, the legacy runner, tests) leaves the flag namespace to its caller."""
+    if "max_steps" in FLAGS:
+        return
     defaults = Config()
     for field in dataclasses.fields(Config):
         value = getattr(defaults, field.name)
@@ -88,10 +105,6 @@ def _define_flags() -> None:
             str: flags.DEFINE_string,
         }[type(value)]
         define(field.name, value, HELP[field.name])
-
-
-_define_flags()
-FLAGS = flags.FLAGS
 
 
 # --------------------------------------------------------------------------- model contract
@@ -125,6 +138,8 @@ class ModelSpec:
     build: Callable[[Config], Model]
     defaults: dict
     checkpoint_name: str = "model"
+    # The blog's look at the data before training (post 004 prints shapes and plots a digit).
+    prologue: Callable[[input_data.Datasets, Config, Path], None] | None = None
 
 
 class UserError(Exception):
@@ -197,20 +212,25 @@ def run(spec: ModelSpec, cfg: Config) -> RunResult:
             if folder.exists():
                 shutil.rmtree(folder)
                 print(f"--fresh: removed {folder}/")
+    plot_dir = Path(cfg.plot_dir) if cfg.plot_dir else run_logdir
     built = _Graph(spec, cfg)
     data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed)
     result = RunResult(spec.name)
+    if not cfg.is_train:
+        with restored_session(spec, cfg, built) as (sess, _):
+            images, labels, predicted = predict(sess, built, data.test, cfg.predict_count)
+            result.predictions = list(zip(labels.tolist(), predicted.tolist(), strict=True))
+            if cfg.grid and len(images):
+                path = plot_dir / "predictions.png"
+                plots.show_result(
+                    images, labels, predicted, 0, path, num=min(25, len(images)), show=cfg.show
+                )
+                print(f"grid of the predicted samples: {path}")
+        return result
     with tf.Session(graph=built.graph) as sess:
         restored = restore_latest(sess, built, ckpt_dir, spec)
-        if not cfg.is_train:
-            if restored is None:
-                raise CheckpointError(
-                    f"no checkpoint in {ckpt_dir}/: train first with "
-                    f"`python -m tf1_mnist.{spec.name}` (same --ckpt_dir)"
-                )
-            print(f"restored {restored} (step {sess.run(built.global_step)})")
-            result.predictions = predict(sess, built, data.test, cfg.predict_count)
-            return result
+        if spec.prologue is not None:
+            spec.prologue(data, cfg, plot_dir)
         if restored is None:
             sess.run(built.init)
         else:
@@ -221,7 +241,37 @@ def run(spec: ModelSpec, cfg: Config) -> RunResult:
                 sess, built.model, data.test, cfg.eval_batch_size
             )
             print(f"test accuracy: {result.test_accuracy:.4f}")
+            if cfg.grid:
+                # Post 004: predict the whole test set, show 10 images from index 10.
+                prediction = predict_all(sess, built, data.test.images, cfg.eval_batch_size)
+                path = plot_dir / "test_predictions.png"
+                plots.show_result(
+                    data.test.images, data.test.labels, prediction, 10, path, show=cfg.show
+                )
+                print(f"grid of test predictions: {path}")
     return result
+
+
+@contextlib.contextmanager
+def restored_session(
+    spec: ModelSpec, cfg: Config, built: _Graph | None = None
+) -> Iterator[tuple[Any, _Graph]]:
+    """A session holding the model's latest checkpoint, for prediction.
+
+    Raises ``CheckpointError`` (train first) when there is none: never predicts from random
+    weights.
+    """
+    built = built or _Graph(spec, cfg)
+    ckpt_dir = Path(cfg.ckpt_dir) / spec.name
+    with tf.Session(graph=built.graph) as sess:
+        restored = restore_latest(sess, built, ckpt_dir, spec)
+        if restored is None:
+            raise CheckpointError(
+                f"no checkpoint in {ckpt_dir}/: train first with "
+                f"`python -m tf1_mnist.{spec.name}` (same --ckpt_dir)"
+            )
+        print(f"restored {restored} (step {sess.run(built.global_step)})")
+        yield sess, built
 
 
 def restore_latest(sess: Any, built: _Graph, ckpt_dir: Path, spec: ModelSpec) -> str | None:
@@ -346,6 +396,11 @@ def train(
     )
     if step:  # TensorBoard drops events a crashed earlier run wrote past this step
         writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step)
+    validation_writer = None
+    if cfg.eval_every > 0:
+        validation_writer = tf.summary.FileWriter(
+            str(run_logdir / "validation"), filename_suffix=f".{uuid.uuid4().hex[:8]}"
+        )
     fetches = {"train": m.train_op, "loss": m.loss, "accuracy": m.accuracy}
     with_summary = dict(fetches, summary=built.summaries)
     saved_step = step
@@ -384,6 +439,8 @@ def train(
                     )
                 step += 1
                 result.last_step = step
+                if cfg.eval_every > 0 and step % cfg.eval_every == 0:
+                    _validate(sess, m, data, cfg, step, validation_writer)
                 if cfg.save_every > 0 and step % cfg.save_every == 0:
                     built.saver.save(sess, str(ckpt_prefix), global_step=step)
                     saved_step = step
@@ -396,6 +453,8 @@ def train(
     finally:
         result.train_seconds = time.perf_counter() - start
         writer.close()  # flushes: summaries survive errors and interrupts
+        if validation_writer is not None:
+            validation_writer.close()
     if result.interrupted_by is not None:
         print(
             f"interrupted at step {step}: checkpoint {ckpt_prefix}-{step} saved and summaries "
@@ -422,22 +481,61 @@ def evaluate(
     return loss_sum / n, acc_sum / n
 
 
+def _validate(
+    sess: Any, model: Model, data: input_data.Datasets, cfg: Config, step: int, writer: Any
+) -> None:
+    """Validation loss and accuracy: printed (per epoch when steps make whole epochs), and
+    written with the training run's tags so TensorBoard overlays the two curves."""
+    loss, acc = evaluate(sess, model, data.validation, cfg.eval_batch_size)
+    epochs, rest = divmod(step * cfg.batch_size, data.train.num_examples)
+    where = f"epoch {epochs:2d}" if rest == 0 else f"step {step}"
+    print(f"{where}: validation loss {loss:9f}, accuracy {acc:.4f}")
+    summary = tf.Summary(
+        value=[
+            tf.Summary.Value(tag="loss", simple_value=loss),
+            tf.Summary.Value(tag="acc", simple_value=acc),
+        ]
+    )
+    writer.add_summary(summary, step)
+
+
+def probabilities(sess: Any, built: _Graph, images: np.ndarray, batch_size: int) -> np.ndarray:
+    """The model's class probabilities [N, 10] for ``images`` [N, 784], in batches."""
+    m = built.model
+    return np.concatenate(
+        [
+            sess.run(built.probabilities, {m.x: images[i : i + batch_size], **m.eval_feed})
+            for i in range(0, len(images), batch_size)
+        ]
+    )
+
+
+def predict_all(sess: Any, built: _Graph, images: np.ndarray, batch_size: int) -> np.ndarray:
+    """Predicted digits of ``images``, in batches."""
+    return probabilities(sess, built, images, batch_size).argmax(axis=1)
+
+
 def predict(
     sess: Any, built: _Graph, dataset: input_data.DataSet, count: int
-) -> list[tuple[int, int]]:
-    """The blog's prediction loop: ``count`` samples one at a time, true vs predicted digit."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blog's prediction loop: ``count`` samples one at a time, true vs predicted digit.
+
+    Returns the images, their true digits and the predicted digits.
+    """
     m = built.model
-    results = []
+    images, labels, predicted = [], [], []
     for i in range(count):
         image, label = dataset.next_batch(1)
         # Fixed blog bug: tf.argmax(...).eval() per sample added new ops to the graph each time.
-        (predicted,) = sess.run(built.prediction, feed_dict={m.x: image, **m.eval_feed})
+        (digit,) = sess.run(built.prediction, feed_dict={m.x: image, **m.eval_feed})
         true = int(np.argmax(label, 1)[0])
-        results.append((true, int(predicted)))
-        print(f"sample {i}: true digit {true}, predicted digit {int(predicted)}")
-    right = sum(t == p for t, p in results)
+        images.append(image[0])
+        labels.append(true)
+        predicted.append(int(digit))
+        print(f"sample {i}: true digit {true}, predicted digit {int(digit)}")
+    right = sum(t == p for t, p in zip(labels, predicted, strict=True))
     print(f"{right}/{count} predicted correctly")
-    return results
+    return np.array(images), np.array(labels, dtype=np.int64), np.array(predicted, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- command line
@@ -449,6 +547,7 @@ def config_from_flags() -> Config:
 
 def main(spec: ModelSpec) -> None:
     """``python -m tf1_mnist.<model>``: the model's defaults on the common flags, then app.run."""
+    define_flags()
     for name, value in spec.defaults.items():
         FLAGS.set_default(name, value)
 

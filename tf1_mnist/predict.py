@@ -1,0 +1,156 @@
+"""Recognise your own digit images with a trained port: post 003's closing demo.
+
+    python -m tf1_mnist.predict --model=cnn my_digit.jpg photos/
+
+restores ``ckpt/<model>/``'s latest checkpoint, preprocesses each image the way MNIST was made
+(``tf1_mnist.preprocess``) and prints, per image, the predicted digit, its probability and the
+top 3.  ``--grid out.png`` draws the inputs as the network sees them, titled with the prediction.
+A file that cannot be read is reported on one line and the rest are still predicted; the exit
+code is 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from absl import app, flags
+
+from tf1_mnist import harness, plots, preprocess
+
+MODELS = ("cnn", "fc", "softmax", "logistic")
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+    if "model" in FLAGS:
+        return
+    flags.DEFINE_enum("model", "cnn", MODELS, "Which port's latest checkpoint predicts.")
+    flags.DEFINE_string(
+        "ckpt_dir", "ckpt/", "Checkpoints of the model are in CKPT_DIR/<model>/ (as trained)."
+    )
+    flags.DEFINE_string(
+        "grid", "", "Also draw the preprocessed inputs with their predictions to this PNG."
+    )
+    flags.DEFINE_integer("top", 3, "How many most probable digits to print per image.")
+    flags.DEFINE_bool("show", False, "Also open the grid in a window (needs a display).")
+
+
+def image_files(paths: Sequence[str]) -> Iterator[tuple[Path, str | None]]:
+    """Each named file, and each image file inside each named folder (recursively, sorted).
+
+    Yields (path, None) to predict, or (path, message) for a path that cannot be listed.
+    """
+    extensions = {ext.lower() for ext in _registered_extensions()}
+    for name in paths:
+        path = Path(name)
+        if not path.is_dir():
+            yield path, None  # a missing or non-image file is reported when read
+            continue
+        try:
+            found = sorted(
+                p
+                for p in _walk(path)
+                if p.suffix.lower() in extensions and not p.name.startswith(".")
+            )
+        except OSError as e:
+            yield path, f"{path}: cannot read the folder ({e.strerror or e})"
+            continue
+        if not found:
+            yield path, f"{path}: no image files in this folder"
+        for p in found:
+            yield p, None
+
+
+def _walk(folder: Path) -> Iterator[Path]:
+    for root, _dirs, files in os.walk(folder, onerror=_raise):
+        for f in files:
+            yield Path(root) / f
+
+
+def _raise(error: OSError) -> None:
+    raise error
+
+
+def _registered_extensions() -> list[str]:
+    from PIL import Image
+
+    return list(Image.registered_extensions())
+
+
+def predict_files(model: str, paths: Sequence[str], cfg: harness.Config, top: int = 3) -> dict:
+    """Preprocess and predict every image under ``paths``.
+
+    Returns {"results": [(path, digit, probabilities)], "errors": [message], "images": [...]}.
+    Raises ``harness.CheckpointError`` when the model has no usable checkpoint.
+    """
+    spec = importlib.import_module(f"tf1_mnist.{model}").SPEC
+    files, images, errors = [], [], []
+    for path, problem in image_files(paths):
+        if problem is not None:
+            errors.append(problem)
+            continue
+        try:
+            images.append(preprocess.load(path))
+            files.append(path)
+        except preprocess.ImageError as e:
+            errors.append(str(e))
+    results = []
+    with harness.restored_session(spec, cfg) as (sess, built):
+        if images:
+            import numpy as np
+
+            probs = harness.probabilities(sess, built, np.stack(images), cfg.eval_batch_size)
+            for path, p in zip(files, probs, strict=True):
+                ranked = p.argsort()[::-1][:top]
+                results.append((path, int(ranked[0]), p))
+                alternatives = ", ".join(f"{d} {p[d]:.3f}" for d in ranked)
+                print(
+                    f"{path}: {ranked[0]} (probability {p[ranked[0]]:.3f}; top {top}: "
+                    f"{alternatives})"
+                )
+    for message in errors:
+        print(f"error: {message}", file=sys.stderr)
+    return {"results": results, "errors": errors, "images": images}
+
+
+def main(argv: list[str]) -> int:
+    paths = argv[1:]
+    if not paths:
+        raise app.UsageError("name at least one image file or folder")
+    cfg = harness.Config(ckpt_dir=FLAGS.ckpt_dir, is_train=0)
+    try:
+        out = predict_files(FLAGS.model, paths, cfg, top=FLAGS.top)
+    except harness.UserError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    results = out["results"]
+    if FLAGS.grid and results:
+        import numpy as np
+
+        digits = [digit for _, digit, _ in results]
+        titles = [f"{path.name[:14]}: {digit}" for path, digit, _ in results]
+        grid = plots.show_result(
+            np.stack(out["images"]),
+            np.array(digits),
+            digits,
+            0,
+            FLAGS.grid,
+            num=len(results),
+            show=FLAGS.show,
+            titles=titles,
+        )
+        shown = f" (the first 25 of {len(results)})" if len(results) > 25 else ""
+        print(f"grid of the preprocessed inputs{shown}: {grid}")
+    failed = len(out["errors"])
+    print(f"{len(results)} predicted, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    define_flags()
+    app.run(main)

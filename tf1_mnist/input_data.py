@@ -312,6 +312,7 @@ def download(filename: str, work_directory: Path, source_url: str, timeout: floa
     published SHA-256.  Any failure removes the temp file: no half file is ever left behind.
     """
     url = source_url + filename
+    created = [d for d in (work_directory, *work_directory.parents) if not d.exists()]
     work_directory.mkdir(parents=True, exist_ok=True)
     target = work_directory / filename
     fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=work_directory)
@@ -327,13 +328,24 @@ def download(filename: str, work_directory: Path, source_url: str, timeout: floa
         os.replace(tmp_name, target)
     except (OSError, urllib.error.URLError, ValueError) as e:  # network, HTTP, short read, bad data
         _unlink_quietly(tmp_name)
+        _remove_empty(created)
         reason = getattr(e, "reason", None) or e
         raise DownloadError(f"{url}: {reason}; nothing was written") from None
     except BaseException:  # Ctrl-C mid-transfer: still leave nothing behind
         _unlink_quietly(tmp_name)
+        _remove_empty(created)
         raise
     print(f"Successfully downloaded {filename} {target.stat().st_size} bytes.")
     return target
+
+
+def _remove_empty(created: list[Path]) -> None:
+    """Remove the folders a failed download created (deepest first), if still empty."""
+    for folder in created:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def _unlink_quietly(path: str) -> None:

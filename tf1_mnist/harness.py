@@ -442,7 +442,12 @@ def train(
                 if cfg.eval_every > 0 and step % cfg.eval_every == 0:
                     _validate(sess, m, data, cfg, step, validation_writer)
                 if cfg.save_every > 0 and step % cfg.save_every == 0:
-                    built.saver.save(sess, str(ckpt_prefix), global_step=step)
+                    # The graph (.meta) is written with the run's last checkpoint only: it does
+                    # not change, and rewriting it doubled the cost of a small model's save.
+                    last = step >= cfg.max_steps or interrupts.signum is not None
+                    built.saver.save(
+                        sess, str(ckpt_prefix), global_step=step, write_meta_graph=last
+                    )
                     saved_step = step
                 progress.update(step)
             result.interrupted_by = interrupts.signum

@@ -82,3 +82,43 @@ def show_result(
         sub_pic.set_yticks([])
         index += 1
     return _save(fig, Path(path), show)
+
+
+def scalars(run_dir: str | os.PathLike) -> dict[str, tuple[list[int], list[float]]]:
+    """Every scalar summary of one TensorBoard run folder: {tag: (steps, values)}, by step.
+
+    A step written twice (a resumed run repeating steps after a crash) keeps its last value.
+    """
+    from tensorflow.compat.v1 import train
+
+    by_tag: dict[str, dict[int, float]] = {}
+    for path in sorted(Path(run_dir).glob("events.out.tfevents.*")):
+        for event in train.summary_iterator(str(path)):
+            for value in event.summary.value:
+                if value.HasField("simple_value"):
+                    by_tag.setdefault(value.tag, {})[event.step] = value.simple_value
+    return {
+        tag: (sorted(points), [points[s] for s in sorted(points)]) for tag, points in by_tag.items()
+    }
+
+
+def learning_curves(
+    runs: dict[str, str | os.PathLike], path: str | os.PathLike, title: str = ""
+) -> Path:
+    """Loss and accuracy against the step, one line per run (train, validation), as PNG."""
+    plt = _pyplot(False)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for label, run_dir in runs.items():
+        series = scalars(run_dir)
+        for ax, tag in zip(axes, ("loss", "acc"), strict=True):
+            if tag in series:
+                ax.plot(*series[tag], label=label)
+    for ax, name in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.set_xlabel("step")
+        ax.set_title(name)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, Path(path), False)

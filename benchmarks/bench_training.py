@@ -5,9 +5,10 @@ Everything runs in one process, alternated ``--repeats`` times; medians are repo
 
     python benchmarks/bench_training.py --data_dir ../shared/mnist
 
-(b) steps/s of each port's graph (the harness's loop: next_batch, feed, train op, loss and
-    accuracy fetched) against the same architecture, initializers, batch and optimizer trained by
-    Keras ``model.fit`` and by a ``tf.function`` GradientTape loop. Goal: ours >= 2x fit.
+(b) steps/s of each port trained by the harness's own loop (next_batch, feed, train op, loss
+    and accuracy fetched; summaries, step lines and periodic checkpoints off) against the same
+    architecture, initializers, batch and optimizer trained by Keras ``model.fit`` and by a
+    ``tf.function`` GradientTape loop. Goal: ours >= 2x fit.
 (c) the CNN's achieved GFLOP/s (forward + backward, counted from its layer shapes) against the
     float32 matmul rate of numpy and of TensorFlow here. Goal: >= 85% of the matmul rate.
 (d) training time at the blog's summary/checkpoint cadence against none, through the harness.
@@ -17,12 +18,14 @@ Everything runs in one process, alternated ``--repeats`` times; medians are repo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -39,22 +42,34 @@ FIT_GOAL, MATMUL_GOAL, OVERHEAD_GOAL = 2.0, 0.85, 0.10
 # --------------------------------------------------------------------------- (b) throughput
 
 
-def ours(name: str, data: input_data.Datasets) -> Callable[[int], float]:
-    """The port's graph in a tf.compat.v1 session, stepped like the harness does."""
+def ours(name: str, data: input_data.Datasets, scratch: str) -> Callable[[int], float]:
+    """The port trained by the harness's own loop (``harness.train``), continuing one session
+    from call to call, with step lines, summaries and periodic checkpoints off."""
     spec = SPECS[name]
-    cfg = harness.Config(**spec.defaults)
+    cfg = harness.Config(**dict(spec.defaults, log_every=0, summary_every=0, save_every=0))
     built = harness._Graph(spec, cfg)
     sess = tf.Session(graph=built.graph)
     sess.run(built.init)
-    m = built.model
-    fetches = [m.train_op, m.loss, m.accuracy]
+    ckpt_prefix = Path(scratch) / name / "ckpt" / name
+    step = 0
 
     def run(steps: int) -> float:
-        start = time.perf_counter()
-        for _ in range(steps):
-            xs, ys = data.train.next_batch(cfg.batch_size)
-            sess.run(fetches, feed_dict={m.x: xs, m.labels: ys, **m.train_feed})
-        return time.perf_counter() - start
+        nonlocal step
+        step += steps
+        result = harness.RunResult(name)
+        with sess.as_default(), built.graph.as_default():
+            _quiet(
+                lambda: harness.train(
+                    sess,
+                    built,
+                    data,
+                    dataclasses.replace(cfg, max_steps=step),
+                    ckpt_prefix,
+                    Path(scratch) / name / "logs",
+                    result,
+                )
+            )
+        return result.train_seconds
 
     return run
 
@@ -149,11 +164,11 @@ def tf_function_loop(name: str, data: input_data.Datasets) -> Callable[[int], fl
     return run
 
 
-def throughput(names: list[str], data: input_data.Datasets, repeats: int) -> dict:
+def throughput(names: list[str], data: input_data.Datasets, repeats: int, scratch: str) -> dict:
     results = {}
     for name in names:
         runners = {
-            "ours (tf.compat.v1 graph)": ours(name, data),
+            "ours (tf.compat.v1 graph)": ours(name, data, scratch),
             "Keras 3 fit": keras_fit(name, data),
             "tf.function loop": tf_function_loop(name, data),
         }
@@ -252,7 +267,7 @@ def overhead(names: list[str], data_dir: str, repeats: int) -> dict:
     return results
 
 
-def _quiet(fn: Callable[[], harness.RunResult]) -> harness.RunResult:
+def _quiet(fn: Callable[[], object]) -> object:
     """Run ``fn`` with its stdout (step and epoch lines) sent to /dev/null."""
     sys.stdout.flush()
     saved = os.dup(1)
@@ -290,7 +305,8 @@ def main() -> int:
     rates, matmul, cnn_rate, costs = {}, {}, None, {}
     if "b" in sections or "c" in sections:
         print("\n(b) training throughput")
-        rates = throughput(names if "b" in sections else ["cnn"], data, args.repeats)
+        with tempfile.TemporaryDirectory() as scratch:
+            rates = throughput(names if "b" in sections else ["cnn"], data, args.repeats, scratch)
     if "c" in sections:
         print("\n(c) CNN arithmetic rate")
         matmul = matmul_gflops(args.repeats)

@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from tf1_mnist.atomic import atomic_path
+
 DEFAULT_SOURCE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 DATA_DIR_ENV = "TF1_MNIST_DATA_DIR"
 CACHE_DIR_ENV = "TF1_MNIST_CACHE_DIR"
@@ -419,17 +421,12 @@ def _read_cache(cache: Path, size: int, mtime_ns: int) -> memoryview | None:
 def _write_cache(cache: Path, payload: bytes, size: int, mtime_ns: int) -> None:
     """Best effort (a read-only disk only costs speed), atomic (temp file, then rename)."""
     header = _CACHE_HEADER.pack(_CACHE_MAGIC, size, mtime_ns, len(payload), zlib.crc32(payload))
-    tmp_name = None
     try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=cache.name, suffix=".part", dir=cache.parent)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(cache) as tmp, open(tmp, "wb") as f:
             f.write(header)
             f.write(payload)
-        os.replace(tmp_name, cache)
     except OSError:
-        if tmp_name:
-            _unlink_quietly(tmp_name)
+        pass
 
 
 # --------------------------------------------------------------------------- read_data_sets

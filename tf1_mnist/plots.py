@@ -7,11 +7,12 @@ titled "label:X,predict:Y".  Both write atomically (temp file, then rename).
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from tf1_mnist.atomic import atomic_path
 
 
 def _pyplot(show: bool):
@@ -25,15 +26,8 @@ def _pyplot(show: bool):
 
 
 def _save(fig, path: Path, show: bool) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, format="png")
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
     if show:
         _pyplot(True).show()
     _pyplot(show).close(fig)

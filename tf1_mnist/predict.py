@@ -17,7 +17,9 @@ import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
+import numpy as np
 from absl import app, flags
+from PIL import Image
 
 from tf1_mnist import harness, plots, preprocess
 
@@ -45,7 +47,7 @@ def image_files(paths: Sequence[str]) -> Iterator[tuple[Path, str | None]]:
 
     Yields (path, None) to predict, or (path, message) for a path that cannot be listed.
     """
-    extensions = {ext.lower() for ext in _registered_extensions()}
+    extensions = {ext.lower() for ext in Image.registered_extensions()}
     for name in paths:
         path = Path(name)
         if not path.is_dir():
@@ -76,12 +78,6 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def _registered_extensions() -> list[str]:
-    from PIL import Image
-
-    return list(Image.registered_extensions())
-
-
 def predict_files(model: str, paths: Sequence[str], cfg: harness.Config, top: int = 3) -> dict:
     """Preprocess and predict every image under ``paths``.
 
@@ -102,8 +98,6 @@ def predict_files(model: str, paths: Sequence[str], cfg: harness.Config, top: in
     results = []
     with harness.restored_session(spec, cfg) as (sess, built):
         if images:
-            import numpy as np
-
             probs = harness.probabilities(sess, built, np.stack(images), cfg.eval_batch_size)
             for path, p in zip(files, probs, strict=True):
                 ranked = p.argsort()[::-1][:top]
@@ -130,8 +124,6 @@ def main(argv: list[str]) -> int:
         return 1
     results = out["results"]
     if FLAGS.grid and results:
-        import numpy as np
-
         digits = [digit for _, digit, _ in results]
         titles = [f"{path.name[:14]}: {digit}" for path, digit, _ in results]
         grid = plots.show_result(

@@ -91,11 +91,12 @@ def ink_image(gray: np.ndarray, name: str = "image") -> np.ndarray:
     """Ink high on a zero background, peak 1 (steps 2-3); ImageError if there is no ink."""
     values, ys, xs = _border(gray)
     ink = 1.0 - gray if np.median(values) > 0.5 else gray.copy()
-    _, raw_noise = _fit_background(ink, ys, xs)
+    background, raw_noise = _fit_background(ink, ys, xs)
+    noise = raw_noise
     photo = min(ink.shape) >= 2 * SIZE  # a photo or scan, not a digit-sized image
     if photo:
         ink = _filter(ink, ImageFilter.MedianFilter(3))  # salt-and-pepper noise
-    background, noise = _fit_background(ink, ys, xs)
+        background, noise = _fit_background(ink, ys, xs)
     # Noise margin: 4 sigma of the (filtered) frame, at least 3 of the raw pixel noise.
     ink = ink - background - max(4.0 * noise, 3.0 * raw_noise)
     ink[ink < 0] = 0.0

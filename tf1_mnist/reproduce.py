@@ -18,13 +18,13 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from absl import app, flags
 
 from tf1_mnist import harness, input_data, plots
+from tf1_mnist.atomic import atomic_path
 
 MODELS = ("softmax", "fc", "cnn", "logistic")
 
@@ -105,17 +105,13 @@ def reproduce(opts: Options) -> dict:
             and done["steps"] == budget.steps
             and (ckpt_dir / model / "checkpoint").exists()
         )
-        remaining = sum(
-            budgets[m].steps / _rate(results, m)
-            for m in opts.models[k - 1 :]
-            if not (m == model and finished)
-        )
         if finished and not opts.force:
             print(
                 f"[{k}/{len(opts.models)}] {model}: already reproduced at {budget.steps} steps "
                 f"(test accuracy {done['accuracy']:.4f}); --force retrains"
             )
             continue
+        remaining = sum(budgets[m].steps / _rate(results, m) for m in opts.models[k - 1 :])
         print(
             f"[{k}/{len(opts.models)}] {model}: {budget.steps} steps; about "
             f"{_minutes(remaining)} left in all",
@@ -185,23 +181,14 @@ def _load(path: Path) -> dict:
         return {}
 
 
-def _atomic_write(path: Path, text: str | bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode() if isinstance(text, str) else text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+def _atomic_write(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def _write_report(
     opts: Options, budgets: dict, results: dict, report_dir: Path, logdir: Path
 ) -> Path:
-    import tensorflow as tf
-
     rows = []
     for model in MODELS:
         if model not in results or results[model]["steps"] != budgets[model].steps:
@@ -226,7 +213,7 @@ def _write_report(
             f"# Reproduction ({opts.label} budgets)",
             "",
             f"`python -m tf1_mnist.reproduce{' --quick' if opts.quick else ''}` on "
-            f"{datetime.date.today().isoformat()}, TensorFlow {tf.__version__}, "
+            f"{datetime.date.today().isoformat()}, TensorFlow {harness.tf.VERSION}, "
             f"{os.cpu_count()} CPU cores. Test accuracy on MNIST's 10000 test images; wall "
             "time includes graph building, data loading and evaluation; steps/s is training.",
             "",

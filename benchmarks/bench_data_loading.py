@@ -9,18 +9,18 @@ are reported with ratios.  Goals on the 2-core reference machine: cold <= 0.6 s,
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import gzip
 import os
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from tf1_mnist import input_data
+from tf1_mnist import cli, input_data
+from tf1_mnist.cli import option
 
 COLD_GOAL_S, WARM_GOAL_S = 0.6, 0.15
 
@@ -39,17 +39,21 @@ def plain_reader(folder: Path) -> tuple:
     return train_x[5000:], train_y[5000:], train_x[:5000], train_y[:5000], test_x, test_y
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data_dir", default=os.environ.get(input_data.DATA_DIR_ENV))
-    parser.add_argument("--repeats", type=int, default=5)
-    args = parser.parse_args()
-    if not args.data_dir:
-        sys.exit(f"error: pass --data_dir or set {input_data.DATA_DIR_ENV}")
-    folder = Path(args.data_dir)
+@dataclasses.dataclass
+class Options:
+    """``python benchmarks/bench_data_loading.py [flags]``"""
+
+    data_dir: str = option("MNIST_data/", "Folder with the four MNIST .gz files.")
+    repeats: int = option(5, "Alternated runs of each loader (the median is reported).")
+
+
+def main(opts: Options, _args: list[str]) -> int:
+    folder = Path(opts.data_dir)
+    if not all(input_data.find_file(name, [folder]) for name in input_data.FILES):
+        raise input_data.DataError(f"{folder}: the four MNIST .gz files are not all there")
     times: dict[str, list[float]] = {"plain gzip+numpy": [], "ours, cold": [], "ours, warm": []}
     with tempfile.TemporaryDirectory() as scratch:
-        for i in range(args.repeats):
+        for i in range(opts.repeats):
             os.environ[input_data.CACHE_DIR_ENV] = os.path.join(scratch, f"cache{i}")
             for label, load in (
                 ("plain gzip+numpy", lambda: plain_reader(folder)),
@@ -61,7 +65,7 @@ def main() -> int:
                 times[label].append(time.perf_counter() - start)
     med = {label: statistics.median(t) for label, t in times.items()}
     plain = med["plain gzip+numpy"]
-    print(f"read_data_sets(one_hot=True), median of {args.repeats} alternated runs:")
+    print(f"read_data_sets(one_hot=True), median of {opts.repeats} alternated runs:")
     for label, seconds in med.items():
         print(f"  {label:18s} {seconds:6.3f} s   {plain / seconds:4.1f}x the plain reader")
     cold_ok, warm_ok = med["ours, cold"] <= COLD_GOAL_S, med["ours, warm"] <= WARM_GOAL_S
@@ -73,4 +77,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.main(main, Options())

@@ -17,7 +17,6 @@ Everything runs in one process, alternated ``--repeats`` times; medians are repo
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import os
 import statistics
@@ -25,14 +24,14 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 
-from tf1_mnist import cnn, fc, harness, input_data, logistic, softmax
-from tf1_mnist.harness import tf
+from tf1_mnist import cli, harness, input_data, registry
+from tf1_mnist.cli import option
+from tf1_mnist.compat import VERSION, tf
 
-SPECS = {"softmax": softmax.SPEC, "fc": fc.SPEC, "cnn": cnn.SPEC, "logistic": logistic.SPEC}
+SPECS = {spec.name: spec for spec in registry.specs()}
 THROUGHPUT_STEPS = {"softmax": 2000, "fc": 2000, "cnn": 150, "logistic": 3000}
 OVERHEAD_STEPS = {"softmax": 1000, "fc": 2000, "cnn": 2000, "logistic": 5500}
 OVERHEAD_REPEATS = {"cnn": 1}  # two CNN runs of 2000 steps take two minutes already
@@ -46,30 +45,23 @@ def ours(name: str, data: input_data.Datasets, scratch: str) -> Callable[[int], 
     """The port trained by the harness's own loop (``harness.train``), continuing one session
     from call to call, with step lines, summaries and periodic checkpoints off."""
     spec = SPECS[name]
-    cfg = harness.Config(**dict(spec.defaults, log_every=0, summary_every=0, save_every=0))
-    built = harness._Graph(spec, cfg)
+    cfg = spec.config(
+        log_every=0,
+        summary_every=0,
+        save_every=0,
+        logdir=os.path.join(scratch, "logs"),
+        ckpt_dir=os.path.join(scratch, "ckpt"),
+    )
+    built = harness.build_graph(spec, cfg)
     sess = tf.Session(graph=built.graph)
     sess.run(built.init)
-    ckpt_prefix = Path(scratch) / name / "ckpt" / name
     step = 0
 
     def run(steps: int) -> float:
         nonlocal step
         step += steps
-        result = harness.RunResult(name)
-        with sess.as_default(), built.graph.as_default():
-            _quiet(
-                lambda: harness.train(
-                    sess,
-                    built,
-                    data,
-                    dataclasses.replace(cfg, max_steps=step),
-                    ckpt_prefix,
-                    Path(scratch) / name / "logs",
-                    result,
-                )
-            )
-        return result.train_seconds
+        more = dataclasses.replace(cfg, max_steps=step)
+        return _quiet(lambda: harness.train(sess, built, data, more)).seconds
 
     return run
 
@@ -242,23 +234,22 @@ def overhead(names: list[str], data_dir: str, repeats: int) -> dict:
             times: dict[str, list[float]] = {"blog cadence": [], "none": []}
             for r in range(OVERHEAD_REPEATS.get(name, repeats)):
                 for label in ("blog cadence", "none") if r % 2 == 0 else ("none", "blog cadence"):
-                    cfg = dict(
-                        spec.defaults,
+                    cfg = spec.config(
                         data_dir=data_dir,
                         logdir=os.path.join(scratch, "logs"),
                         ckpt_dir=os.path.join(scratch, "ckpt"),
                         max_steps=steps,
                         log_every=0,
                         fresh=True,
-                        grid=False,
+                        plots=False,
                     )
                     if label == "none":
-                        cfg.update(summary_every=0, save_every=0)
-                    result = _quiet(lambda s=spec, c=cfg: harness.run(s, harness.Config(**c)))
-                    times[label].append(result.train_seconds)
+                        cfg = dataclasses.replace(cfg, summary_every=0, save_every=0)
+                    result = _quiet(lambda s=spec, c=cfg: harness.run(s, c))
+                    times[label].append(result.training.seconds)
             with_, without = (statistics.median(times[k]) for k in ("blog cadence", "none"))
             results[name] = with_ / without - 1.0
-            d = harness.Config(**spec.defaults)
+            d = spec.config()
             print(
                 f"  {name:9s} {steps:5d} steps, summaries every {d.summary_every}, checkpoint "
                 f"every {d.save_every}: {with_:6.2f} s vs {without:6.2f} s without "
@@ -284,32 +275,31 @@ def _quiet(fn: Callable[[], object]) -> object:
 # --------------------------------------------------------------------------- main
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--data_dir", default=os.environ.get(input_data.DATA_DIR_ENV))
-    parser.add_argument("--models", default="softmax,fc,cnn,logistic")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--overhead_repeats", type=int, default=3)
-    parser.add_argument("--sections", default="b,c,d", help="which of (b), (c), (d) to run")
-    args = parser.parse_args()
-    if not args.data_dir:
-        sys.exit(f"error: pass --data_dir or set {input_data.DATA_DIR_ENV}")
-    names = args.models.split(",")
-    data = input_data.read_data_sets(args.data_dir, one_hot=True, seed=0)
-    print(
-        f"TensorFlow {tf.__version__ if hasattr(tf, '__version__') else ''}, "
-        f"{os.cpu_count()} cores; medians of {args.repeats} alternated runs"
-    )
+@dataclasses.dataclass
+class Options:
+    """``python benchmarks/bench_training.py [flags]``"""
 
-    sections = args.sections.split(",")
+    data_dir: str = option("MNIST_data/", "MNIST folder (then $TF1_MNIST_DATA_DIR).")
+    models: list[str] = option(list(registry.PORTS), "Ports to measure, comma-separated.")
+    repeats: int = option(3, "Alternated runs per measurement (the median is reported).")
+    overhead_repeats: int = option(3, "Alternated runs per port for (d).")
+    sections: list[str] = option(["b", "c", "d"], "Which of (b), (c), (d) to run.")
+
+
+def main(opts: Options, _args: list[str]) -> int:
+    names = [spec.name for spec in registry.specs(opts.models)]
+    data = input_data.read_data_sets(opts.data_dir, one_hot=True, seed=0)
+    print(f"TensorFlow {VERSION}, {os.cpu_count()} cores; medians of {opts.repeats} runs")
+
+    sections = opts.sections
     rates, matmul, cnn_rate, costs = {}, {}, None, {}
     if "b" in sections or "c" in sections:
         print("\n(b) training throughput")
         with tempfile.TemporaryDirectory() as scratch:
-            rates = throughput(names if "b" in sections else ["cnn"], data, args.repeats, scratch)
+            rates = throughput(names if "b" in sections else ["cnn"], data, opts.repeats, scratch)
     if "c" in sections:
         print("\n(c) CNN arithmetic rate")
-        matmul = matmul_gflops(args.repeats)
+        matmul = matmul_gflops(opts.repeats)
     if "c" in sections and "cnn" in rates:
         per_step = cnn_flops_per_image() * SPECS["cnn"].defaults["batch_size"]
         cnn_rate = per_step * rates["cnn"]["ours (tf.compat.v1 graph)"] / 1e9
@@ -323,7 +313,7 @@ def main() -> int:
 
     if "d" in sections:
         print("\n(d) summaries and checkpoints at the blog's cadence (harness, train loop time)")
-        costs = overhead(names, args.data_dir, args.overhead_repeats)
+        costs = overhead(names, opts.data_dir, opts.overhead_repeats)
 
     print("\ngoals")
     for name, medians in rates.items():
@@ -347,4 +337,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli.main(main, Options())

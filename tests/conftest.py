@@ -1,4 +1,9 @@
-"""Shared fixtures: the real MNIST (required under CI), synthetic IDX files, CLI runner."""
+"""Shared fixtures: the real MNIST (required under CI), synthetic IDX files, CLI runner.
+
+Every test that uses the real MNIST (the ``mnist_dir``, ``mnist`` or ``cnn_short_run``
+fixtures) is marked ``slow``: ``python -m pytest -m "not slow"`` is the fast layer, which needs
+no data and trains on synthetic IDX files only.
+"""
 
 from __future__ import annotations
 
@@ -12,10 +17,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tf1_mnist import input_data
-from tf1_mnist.harness import tf
+from tf1_mnist import input_data, registry
+from tf1_mnist.compat import tf
 
 ROOT = Path(__file__).resolve().parent.parent
+REAL_DATA_FIXTURES = {"mnist_dir", "mnist", "cnn_short_run"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -27,14 +39,12 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 def real_mnist_dir() -> Path:
     """The folder holding the real MNIST; fails under CI (never skips) when it is missing."""
     env = os.environ.get(input_data.DATA_DIR_ENV)
-    candidates = [Path(env)] if env else []
-    candidates.append(ROOT.parent / "shared" / "mnist")
-    for folder in candidates:
-        if all(input_data.find_file(name, [folder]) for name in input_data.FILES):
-            return folder.resolve()
+    if env and all(input_data.find_file(name, [Path(env)]) for name in input_data.FILES):
+        return Path(env).resolve()
     message = (
         f"the real MNIST is needed: set {input_data.DATA_DIR_ENV} to a folder holding "
-        f"{', '.join(input_data.FILES)} (looked in {', '.join(map(str, candidates))})"
+        f"{', '.join(input_data.FILES)} ({input_data.DATA_DIR_ENV}="
+        f"{env if env is not None else '<unset>'})"
     )
     if os.environ.get("CI"):
         pytest.fail(message)
@@ -115,20 +125,28 @@ def run_cli(
     )
 
 
-CNN_SHORT_BUDGET = 500  # about 15-40 s of training here; measured 0.95-0.96 test accuracy
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Small MNIST-shaped IDX files (1100 training images after the 5000 of validation, 200
+    test images), learnable in a few dozen steps: the fast layer's data."""
+    folder = tmp_path_factory.mktemp("synthetic-mnist")
+    write_synthetic(folder, n_train=6100, n_test=200)
+    return folder
 
 
 @pytest.fixture(scope="session")
 def cnn_short_run(
     tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path
 ) -> tuple[Path, list, str]:
-    """``python -m tf1_mnist.cnn --max_steps=500`` as the README says, once per session.
+    """``python -m tf1_mnist.cnn --max_steps=500`` (its quick budget) as the README says, once
+    per session.
 
     Returns the output folder, the folder flags and the printed output.
     """
     out = tmp_path_factory.mktemp("cnn")
     args = [f"--data_dir={mnist_dir}", f"--logdir={out / 'logs'}", f"--ckpt_dir={out / 'ckpt'}"]
-    proc = run_cli("tf1_mnist.cnn", f"--max_steps={CNN_SHORT_BUDGET}", *args)
+    steps = registry.get("cnn").quick.steps
+    proc = run_cli("tf1_mnist.cnn", f"--max_steps={steps}", *args)
     assert proc.returncode == 0, proc.stderr
     return out, args, proc.stdout
 

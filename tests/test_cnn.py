@@ -1,4 +1,4 @@
-"""tf1_mnist.cnn, seed 001: the fixed architecture, a short-budget accuracy bar, summaries,
+"""tf1_mnist.cnn, post 001: the fixed architecture, its quick-budget accuracy bar, summaries,
 batched evaluation and the --is_train=0 grid."""
 
 from __future__ import annotations
@@ -8,17 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CNN_SHORT_BUDGET as SHORT_BUDGET
 from conftest import event_steps, png_pixels, run_cli
 
-from tf1_mnist import cnn, harness
-from tf1_mnist.harness import tf
+from tf1_mnist import cnn, harness, input_data
+from tf1_mnist.compat import tf
+
+QUICK = cnn.PORT.quick  # the test's budget: the full 30000 steps are `reproduce`'s
+SHORT_BUDGET = QUICK.steps
 
 
 def test_graph_is_the_fixed_architecture() -> None:
     graph = tf.Graph()
     with graph.as_default():
-        model = cnn.build(harness.Config(learning_rate=1e-4))
+        model = cnn.build(cnn.PORT.config())
     shapes = sorted(v.shape.as_list() for v in graph.get_collection("trainable_variables"))
     assert shapes == sorted(
         [[5, 5, 1, 32], [32], [5, 5, 32, 64], [64], [3136, 1024], [1024], [1024, 10], [10]]
@@ -37,7 +39,7 @@ def test_dropout_only_in_training() -> None:
     graph = tf.Graph()
     with graph.as_default():
         tf.set_random_seed(0)
-        model = cnn.build(harness.Config(learning_rate=1e-4))
+        model = cnn.build(cnn.PORT.config())
         images = np.random.RandomState(0).rand(4, 784).astype(np.float32)
         with tf.Session() as sess:
             sess.run(tf.global_variables_initializer())
@@ -58,7 +60,7 @@ def test_short_budget_reaches_threshold(short_run: tuple) -> None:
     steps = re.findall(r"^step (\d+): loss of the 100 samples", stdout, re.MULTILINE)
     assert [int(s) for s in steps] == list(range(0, SHORT_BUDGET, 100))
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", stdout).group(1))
-    assert accuracy >= 0.94
+    assert accuracy >= QUICK.threshold
     assert tf.train.latest_checkpoint(str(out / "ckpt" / "cnn")).endswith(f"cnn-{SHORT_BUDGET}")
 
 
@@ -81,7 +83,7 @@ def test_histograms_and_images_are_written(short_run: tuple) -> None:
 
 def test_predict_mode_draws_the_grid(short_run: tuple) -> None:
     out, args, _ = short_run
-    proc = run_cli("tf1_mnist.cnn", "--is_train=0", "--predict_count=25", "--grid", *args)
+    proc = run_cli("tf1_mnist.cnn", "--is_train=0", "--predict_count=25", "--plots", *args)
     assert proc.returncode == 0, proc.stderr
     lines = re.findall(r"^sample \d+: true digit (\d), predicted digit (\d)$", proc.stdout, re.M)
     assert len(lines) == 25 and sum(t == p for t, p in lines) >= 20
@@ -92,14 +94,11 @@ def test_evaluation_in_batches_equals_one_pass(short_run: tuple, mnist_dir: Path
     """Uneven batches are weighted by size: 3 batches of 3000 and one of 1000 give the same
     accuracy as 10000 at once (the one-pass run is what would need over 1 GB)."""
     out = short_run[0]
-    cfg = harness.Config(
-        **dict(cnn.SPEC.defaults, data_dir=str(mnist_dir), ckpt_dir=str(out / "ckpt"))
-    )
-    graph = harness._Graph(cnn.SPEC, cfg)
-    data = harness.input_data.read_data_sets(str(mnist_dir), one_hot=True)
-    with tf.Session(graph=graph.graph) as sess:
-        graph.saver.restore(sess, tf.train.latest_checkpoint(str(out / "ckpt" / "cnn")))
-        loss_3000, acc_3000 = harness.evaluate(sess, graph.model, data.test, 3000)
-        loss_all, acc_all = harness.evaluate(sess, graph.model, data.test, 10000)
+    cfg = cnn.PORT.config(data_dir=str(mnist_dir), ckpt_dir=str(out / "ckpt"), is_train=0)
+    built = harness.build_graph(cnn.PORT, cfg)
+    data = input_data.read_data_sets(str(mnist_dir), one_hot=True)
+    with harness.restored_session(cnn.PORT, cfg, built) as sess:
+        loss_3000, acc_3000 = harness.evaluate(sess, built.model, data.test, 3000)
+        loss_all, acc_all = harness.evaluate(sess, built.model, data.test, 10000)
     assert acc_3000 == pytest.approx(acc_all, abs=1e-6)
     assert loss_3000 == pytest.approx(loss_all, rel=1e-5)

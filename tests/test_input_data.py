@@ -281,7 +281,7 @@ def test_no_data_and_no_network_gives_one_clear_message(tmp_path: Path) -> None:
 
 
 def _cache_files() -> list[Path]:
-    return sorted(input_data.cache_dir().glob("*.cache"))
+    return sorted(input_data.cache_dir().glob("*.npy"))
 
 
 def test_cache_is_used_validated_and_rebuilt(

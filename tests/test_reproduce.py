@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import png_pixels, run_cli
 
-THRESHOLDS = {"softmax": 0.91, "fc": 0.83}  # the tests' bars for the blog budgets (SPEC)
+from tf1_mnist import registry
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +38,10 @@ def test_report_meets_the_thresholds(first_run: tuple[Path, str]) -> None:
     assert set(rows) == {"softmax", "fc"}
     for model, cells in rows.items():
         post, _, budget, reference, reproduced, verdict, wall, rate, curve = cells
-        assert budget == {"softmax": "1000 x 100", "fc": "2000 x 50"}[model]
-        assert float(reproduced) >= THRESHOLDS[model], (model, reproduced)
+        spec = registry.get(model)
+        assert budget == f"{spec.budget.steps} x {spec.defaults['batch_size']}"
+        assert float(reproduced) >= spec.budget.threshold, (model, reproduced)
+        assert reference.startswith(f"{spec.budget.reference:.4f} (our reference run")
         assert verdict.startswith("yes")
         assert float(wall.split()[0]) > 0 and float(rate) > 0
         png = re.search(r"\((.+\.png)\)", curve).group(1)
@@ -84,3 +86,4 @@ def test_unknown_model_is_one_message(tmp_path: Path) -> None:
     proc = run_cli("tf1_mnist.reproduce", "--models=softmax,lenet", cwd=tmp_path)
     assert proc.returncode == 1
     assert "unknown model(s) lenet" in proc.stderr and "Traceback" not in proc.stderr
+    assert "the ports are softmax, cnn, fc, logistic" in proc.stderr

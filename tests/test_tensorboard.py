@@ -11,7 +11,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from tf1_mnist import fc, harness, softmax
+from tf1_mnist import harness, registry
 
 
 def _free_port() -> int:
@@ -30,8 +30,9 @@ def test_tensorboard_shows_scalars_histograms_and_graphs(tmp_path: Path, mnist_d
     common = dict(
         data_dir=str(mnist_dir), logdir=str(tmp_path / "logs"), ckpt_dir=str(tmp_path / "ckpt")
     )
-    harness.run(fc.SPEC, harness.Config(**dict(fc.SPEC.defaults, **common, max_steps=40)))
-    harness.run(softmax.SPEC, harness.Config(**dict(softmax.SPEC.defaults, **common, max_steps=40)))
+    for name in ("fc", "softmax"):
+        spec = registry.get(name)
+        harness.run(spec, spec.config(**common, max_steps=40))
 
     port = _free_port()
     server = subprocess.Popen(

@@ -1,4 +1,4 @@
-"""The "deep MNIST" convolutional network, seed 001: "tensorflow實現MNIST手寫數字識別".
+"""The "deep MNIST" convolutional network, post 001: "tensorflow實現MNIST手寫數字識別".
 
 ``python -m tf1_mnist.cnn``: two 5x5 conv + ReLU + 2x2 max-pool layers (32, 64 maps), a
 1024-unit fully connected ReLU layer with dropout, a 10-way readout; Adam 1e-4, batch 100,
@@ -9,7 +9,9 @@
 from __future__ import annotations
 
 from tf1_mnist import harness
-from tf1_mnist.harness import tf
+from tf1_mnist.compat import global_step, tf
+from tf1_mnist.config import Config
+from tf1_mnist.registry import Budget, Model, ModelSpec
 
 
 # 2. Helpers for the convolutional layers.
@@ -33,7 +35,7 @@ def max_pool_2x2(x: tf.Tensor) -> tf.Tensor:
     return tf.nn.max_pool(x, ksize=[1, 2, 2, 1], strides=[1, 2, 2, 1], padding="SAME")
 
 
-def build(cfg: harness.Config) -> harness.Model:
+def build(cfg: Config) -> Model:
     # 1. Placeholders (the post uses x and y_ without showing them; these are the tutorial's).
     x = tf.placeholder(tf.float32, [None, 784])
     y_ = tf.placeholder(tf.float32, [None, 10])
@@ -72,7 +74,7 @@ def build(cfg: harness.Config) -> harness.Model:
     )
     # 8. Adam (fixed blog bug: tf.train.adamoptimizer); global_step added for resuming.
     train_step = tf.train.AdamOptimizer(cfg.learning_rate).minimize(
-        cross_entropy, global_step=harness.global_step()
+        cross_entropy, global_step=global_step()
     )
     # 9. Accuracy.
     predict_correct = tf.equal(tf.argmax(y_conv, 1), tf.argmax(y_, 1))
@@ -91,7 +93,7 @@ def build(cfg: harness.Config) -> harness.Model:
     tf.summary.image("input", x_image, max_outputs=3)
 
     # 10. Training feeds keep_prob 0.5 (the post's empty feed_dict= is fixed); evaluation 1.0.
-    return harness.Model(
+    return Model(
         x=x,
         labels=y_,
         logits=y_conv,
@@ -103,12 +105,25 @@ def build(cfg: harness.Config) -> harness.Model:
     )
 
 
-SPEC = harness.ModelSpec(
+PORT = ModelSpec(
     name="cnn",
-    blog="001: tensorflow實現MNIST手寫數字識別 (deep MNIST CNN)",
+    post="001: tensorflow實現MNIST手寫數字識別 (deep MNIST CNN)",
     build=build,
+    budget=Budget(
+        steps=30000,
+        reference=0.9922,
+        threshold=0.99,
+        source="our reference run; TensorFlow's Deep MNIST tutorial: 0.992",
+        seconds=830.0,
+    ),
+    quick=Budget(
+        steps=500,
+        reference=0.952,
+        threshold=0.94,
+        source="our reference run at 500 steps",
+        seconds=14.0,
+    ),
     defaults=dict(
-        max_steps=30000,
         batch_size=100,
         learning_rate=1e-4,
         log_every=100,
@@ -120,4 +135,4 @@ SPEC = harness.ModelSpec(
 )
 
 if __name__ == "__main__":
-    harness.main(SPEC)
+    harness.main(PORT)

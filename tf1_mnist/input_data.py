@@ -14,7 +14,6 @@ import gzip
 import hashlib
 import os
 import struct
-import tempfile
 import urllib.error
 import urllib.request
 import zlib
@@ -25,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tf1_mnist.atomic import atomic_path
+from tf1_mnist.errors import Error
 
 DEFAULT_SOURCE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
 DATA_DIR_ENV = "TF1_MNIST_DATA_DIR"
@@ -52,7 +52,7 @@ NUM_CLASSES = 10
 Datasets = collections.namedtuple("Datasets", ["train", "validation", "test"])
 
 
-class DataError(ValueError):
+class DataError(Error, ValueError):
     """A data file is missing, malformed or failed to download; the message says which and why."""
 
 
@@ -135,7 +135,7 @@ def _decompress(data: bytes, name: str) -> bytes:
     try:
         return gzip.decompress(data)
     except (OSError, EOFError, zlib.error) as e:
-        raise DataError(f"{name}: corrupt or truncated gzip data ({e})") from None
+        raise DataError(f"{name}: corrupt or truncated gzip data ({e})") from e
 
 
 # --------------------------------------------------------------------------- DataSet
@@ -311,30 +311,26 @@ def download(filename: str, work_directory: Path, source_url: str, timeout: floa
     """Fetch ``source_url + filename`` to a temp file; rename it into place only once verified.
 
     The decompressed payload must parse as IDX and, for the canonical MNIST files, match the
-    published SHA-256.  Any failure removes the temp file: no half file is ever left behind.
+    published SHA-256.  Any failure (Ctrl-C too) removes the temp file and the folders the
+    download created: no half file is ever left behind.
     """
     url = source_url + filename
     created = [d for d in (work_directory, *work_directory.parents) if not d.exists()]
-    work_directory.mkdir(parents=True, exist_ok=True)
     target = work_directory / filename
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{filename}.", suffix=".part", dir=work_directory)
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-            while chunk := resp.read(1 << 20):
-                out.write(chunk)
-        data = Path(tmp_name).read_bytes()
-        payload = _decompress(data, url)
-        parse_idx(payload, url, LABEL_MAGIC if "labels" in filename else IMAGE_MAGIC)
-        if filename in SHA256 and hashlib.sha256(payload).hexdigest() != SHA256[filename]:
-            raise DataError("SHA-256 of the payload does not match MNIST's published one")
-        os.replace(tmp_name, target)
+        with atomic_path(target) as tmp:
+            with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                while chunk := resp.read(1 << 20):
+                    out.write(chunk)
+            payload = _decompress(tmp.read_bytes(), url)
+            parse_idx(payload, url, LABEL_MAGIC if "labels" in filename else IMAGE_MAGIC)
+            if filename in SHA256 and hashlib.sha256(payload).hexdigest() != SHA256[filename]:
+                raise DataError("SHA-256 of the payload does not match MNIST's published one")
     except (OSError, urllib.error.URLError, ValueError) as e:  # network, HTTP, short read, bad data
-        _unlink_quietly(tmp_name)
         _remove_empty(created)
         reason = getattr(e, "reason", None) or e
-        raise DownloadError(f"{url}: {reason}; nothing was written") from None
-    except BaseException:  # Ctrl-C mid-transfer: still leave nothing behind
-        _unlink_quietly(tmp_name)
+        raise DownloadError(f"{url}: {reason}; nothing was written") from e
+    except BaseException:
         _remove_empty(created)
         raise
     print(f"Successfully downloaded {filename} {target.stat().st_size} bytes.")
@@ -350,17 +346,7 @@ def _remove_empty(created: list[Path]) -> None:
             return
 
 
-def _unlink_quietly(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
-
-
 # --------------------------------------------------------------------------- decompressed cache
-
-_CACHE_MAGIC = b"TF1MNIST-CACHE-1"
-_CACHE_HEADER = struct.Struct(">16sQQQI")  # magic, source size, source mtime_ns, payload len, crc32
 
 
 def cache_dir() -> Path:
@@ -375,56 +361,47 @@ def cache_dir() -> Path:
     return Path(base)
 
 
-def _cache_path(source: Path) -> Path:
-    key = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:16]
-    return cache_dir() / f"{key}-{source.name}.cache"
+def load_idx(source: Path, expected_magic: int) -> np.ndarray:
+    """The parsed array of IDX file ``source`` (gzip or raw).
 
-
-def read_payload(source: Path) -> bytes | memoryview:
-    """The decompressed bytes of ``source``, through a validated cache for .gz files.
-
-    The cache records the source's size and mtime and a CRC-32 of the payload: a cache that is
-    stale, truncated or altered is rebuilt, never trusted.
+    A gzip file's array is cached as a plain ``.npy`` (memory-mapped on the next load) whose
+    name records the source's size and mtime and a CRC-32 of the array: a cache that is stale,
+    truncated or altered is rebuilt, never trusted.
     """
     with open(source, "rb") as f:
         head = f.read(2)
     if head != b"\x1f\x8b":
-        return source.read_bytes()
+        return parse_idx(source.read_bytes(), str(source), expected_magic)
     st = source.stat()
-    cache = _cache_path(source)
-    payload = _read_cache(cache, st.st_size, st.st_mtime_ns)
-    if payload is None:
-        payload = _decompress(source.read_bytes(), str(source))
-        _write_cache(cache, payload, st.st_size, st.st_mtime_ns)
-    return payload
+    key = hashlib.sha1(str(source.resolve()).encode()).hexdigest()[:16]
+    stem = f"{key}-{source.name}-{st.st_size}-{st.st_mtime_ns}"
+    for cached in cache_dir().glob(f"{stem}-*.npy"):
+        array = _read_cache(cached)
+        if array is not None:
+            return array
+    array = parse_idx(_decompress(source.read_bytes(), str(source)), str(source), expected_magic)
+    _write_cache(cache_dir(), key, stem, array)
+    return array
 
 
-def _read_cache(cache: Path, size: int, mtime_ns: int) -> memoryview | None:
+def _read_cache(path: Path) -> np.ndarray | None:
     try:
-        blob = cache.read_bytes()
-    except OSError:
+        array = np.load(path, mmap_mode="r", allow_pickle=False)
+        crc = int(path.stem.rsplit("-", 1)[1], 16)
+    except (OSError, ValueError):  # truncated, not an .npy, a mangled name
         return None
-    if len(blob) < _CACHE_HEADER.size:
-        return None
-    magic, src_size, src_mtime, length, crc = _CACHE_HEADER.unpack_from(blob)
-    payload = memoryview(blob)[_CACHE_HEADER.size :]
-    if (
-        magic != _CACHE_MAGIC
-        or (src_size, src_mtime) != (size, mtime_ns)
-        or len(payload) != length
-        or zlib.crc32(payload) != crc
-    ):
-        return None
-    return payload
+    return array if zlib.crc32(array) == crc else None
 
 
-def _write_cache(cache: Path, payload: bytes, size: int, mtime_ns: int) -> None:
-    """Best effort (a read-only disk only costs speed), atomic (temp file, then rename)."""
-    header = _CACHE_HEADER.pack(_CACHE_MAGIC, size, mtime_ns, len(payload), zlib.crc32(payload))
+def _write_cache(folder: Path, key: str, stem: str, array: np.ndarray) -> None:
+    """Best effort (a read-only disk only costs speed), atomic (temp file, then rename); the
+    source's older caches are removed."""
     try:
-        with atomic_path(cache) as tmp, open(tmp, "wb") as f:
-            f.write(header)
-            f.write(payload)
+        for old in folder.glob(f"{key}-*.npy"):
+            old.unlink()
+        with atomic_path(folder / f"{stem}-{zlib.crc32(array):08x}.npy") as tmp:
+            with open(tmp, "wb") as f:
+                np.save(f, array, allow_pickle=False)
     except OSError:
         pass
 
@@ -473,14 +450,19 @@ def read_data_sets(
         try:
             paths[name] = maybe_download(name, train_dir, source_url)
         except DownloadError as e:
-            raise DataError(_missing_data_message(train_dir, e)) from None
+            raise DataError(_missing_data_message(train_dir, e)) from e
 
     def load(name: str) -> np.ndarray:
         magic = LABEL_MAGIC if "labels" in name else IMAGE_MAGIC
-        return parse_idx(read_payload(paths[name]), str(paths[name]), magic)
+        return load_idx(paths[name], magic)
 
     with ThreadPoolExecutor(len(FILES)) as pool:  # zlib and crc32 release the GIL
         train_images, train_labels, test_images, test_labels = pool.map(load, FILES)
+    # The cache's arrays are read-only memory maps: copy what is not converted below, so a
+    # script may modify what it gets, as with TensorFlow's loader.
+    train_labels, test_labels = np.array(train_labels), np.array(test_labels)
+    if _as_numpy_dtype(dtype) != np.float32:
+        train_images, test_images = np.array(train_images), np.array(test_images)
 
     for images, labels, im_name, lb_name in (
         (train_images, train_labels, TRAIN_IMAGES, TRAIN_LABELS),

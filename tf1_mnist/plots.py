@@ -97,14 +97,18 @@ def scalars(run_dir: str | os.PathLike) -> dict[str, tuple[list[int], list[float
 
 
 def learning_curves(
-    runs: dict[str, str | os.PathLike], path: str | os.PathLike, title: str = ""
+    runs: dict[str, str | os.PathLike],
+    path: str | os.PathLike,
+    tags: tuple[str, str] = ("loss", "acc"),
+    title: str = "",
 ) -> Path:
-    """Loss and accuracy against the step, one line per run (train, validation), as PNG."""
+    """Loss and accuracy (their scalar ``tags``) against the step, one line per run (train,
+    validation), as PNG."""
     plt = _pyplot(False)
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for label, run_dir in runs.items():
         series = scalars(run_dir)
-        for ax, tag in zip(axes, ("loss", "acc"), strict=True):
+        for ax, tag in zip(axes, tags, strict=True):
             if tag in series:
                 ax.plot(*series[tag], label=label)
     for ax, name in zip(axes, ("loss", "accuracy"), strict=True):

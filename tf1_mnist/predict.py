@@ -11,35 +11,34 @@ code is 1 if any failed.
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import os
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
-from absl import app, flags
 from PIL import Image
 
-from tf1_mnist import harness, plots, preprocess
+from tf1_mnist import cli, harness, plots, preprocess, registry
+from tf1_mnist.cli import option
 
-MODELS = ("cnn", "fc", "softmax", "logistic")
-
-FLAGS = flags.FLAGS
+EVAL_BATCH_SIZE = 500  # images per forward pass (the CNN's activations stay bounded)
 
 
-def define_flags() -> None:
-    if "model" in FLAGS:
-        return
-    flags.DEFINE_enum("model", "cnn", MODELS, "Which port's latest checkpoint predicts.")
-    flags.DEFINE_string(
-        "ckpt_dir", "ckpt/", "Checkpoints of the model are in CKPT_DIR/<model>/ (as trained)."
+@dataclasses.dataclass
+class Options:
+    """``python -m tf1_mnist.predict [flags] IMAGE_OR_FOLDER...``"""
+
+    model: str = option("cnn", "Which port's latest checkpoint predicts.", choices=registry.PORTS)
+    ckpt_dir: str = option(
+        "ckpt/", "Checkpoints of the model are in CKPT_DIR/<model>/ (as trained)."
     )
-    flags.DEFINE_string(
-        "grid", "", "Also draw the preprocessed inputs with their predictions to this PNG."
+    grid: str = option(
+        "", "Also draw the preprocessed inputs with their predictions to this PNG file."
     )
-    flags.DEFINE_integer("top", 3, "How many most probable digits to print per image.")
-    flags.DEFINE_bool("show", False, "Also open the grid in a window (needs a display).")
+    top: int = option(3, "How many most probable digits to print per image.")
+    show: bool = option(False, "Also open the grid in a window (needs a display).")
 
 
 def image_files(paths: Sequence[str]) -> Iterator[tuple[Path, str | None]]:
@@ -78,13 +77,15 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def predict_files(model: str, paths: Sequence[str], cfg: harness.Config, top: int = 3) -> dict:
-    """Preprocess and predict every image under ``paths``.
+def predict_files(model: str, paths: Sequence[str], ckpt_dir: str, top: int = 3) -> dict:
+    """Preprocess and predict every image under ``paths`` with port ``model``'s latest
+    checkpoint in ``CKPT_DIR/<model>/``.
 
     Returns {"results": [(path, digit, probabilities)], "errors": [message], "images": [...]}.
-    Raises ``harness.CheckpointError`` when the model has no usable checkpoint.
+    Raises ``CheckpointError`` when the model has no usable checkpoint.
     """
-    spec = importlib.import_module(f"tf1_mnist.{model}").SPEC
+    spec = registry.get(model)
+    cfg = spec.config(ckpt_dir=ckpt_dir, is_train=0)
     files, images, errors = [], [], []
     for path, problem in image_files(paths):
         if problem is not None:
@@ -96,9 +97,10 @@ def predict_files(model: str, paths: Sequence[str], cfg: harness.Config, top: in
         except preprocess.ImageError as e:
             errors.append(str(e))
     results = []
-    with harness.restored_session(spec, cfg) as (sess, built):
+    built = harness.build_graph(spec, cfg)
+    with harness.restored_session(spec, cfg, built) as sess:
         if images:
-            probs = harness.probabilities(sess, built, np.stack(images), cfg.eval_batch_size)
+            probs = harness.probabilities(sess, built, np.stack(images), EVAL_BATCH_SIZE)
             for path, p in zip(files, probs, strict=True):
                 ranked = p.argsort()[::-1][:top]
                 results.append((path, int(ranked[0]), p))
@@ -112,18 +114,10 @@ def predict_files(model: str, paths: Sequence[str], cfg: harness.Config, top: in
     return {"results": results, "errors": errors, "images": images}
 
 
-def main(argv: list[str]) -> int:
-    paths = argv[1:]
-    if not paths:
-        raise app.UsageError("name at least one image file or folder")
-    cfg = harness.Config(ckpt_dir=FLAGS.ckpt_dir, is_train=0)
-    try:
-        out = predict_files(FLAGS.model, paths, cfg, top=FLAGS.top)
-    except harness.UserError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+def main(opts: Options, paths: list[str]) -> int:
+    out = predict_files(opts.model, paths, opts.ckpt_dir, top=opts.top)
     results = out["results"]
-    if FLAGS.grid and results:
+    if opts.grid and results:
         digits = [digit for _, digit, _ in results]
         titles = [f"{path.name[:14]}: {digit}" for path, digit, _ in results]
         grid = plots.show_result(
@@ -131,9 +125,9 @@ def main(argv: list[str]) -> int:
             np.array(digits),
             digits,
             0,
-            FLAGS.grid,
+            opts.grid,
             num=len(results),
-            show=FLAGS.show,
+            show=opts.show,
             titles=titles,
         )
         shown = f" (the first 25 of {len(results)})" if len(results) > 25 else ""
@@ -144,5 +138,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    define_flags()
-    app.run(main)
+    cli.main(main, Options(), positional="at least one image file or folder")

@@ -29,12 +29,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from tf1_mnist.errors import Error
+
 SIZE = 28  # MNIST field
 BOX = 20  # MNIST's size-normalisation box
 CENTRE = 14.0  # where MNIST's centres of mass lie (pixel index; measured: 13.5..14.5)
 
 
-class ImageError(ValueError):
+class ImageError(Error, ValueError):
     """An input that cannot become a digit; the message names the file and the fault."""
 
 
@@ -49,18 +51,18 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
                 img.seek(0)  # first frame of a GIF/TIFF
                 img.load()
                 return _gray(ImageOps.exif_transpose(img) or img)
-    except FileNotFoundError:
-        raise ImageError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise ImageError(f"{path}: is a folder") from None
-    except PermissionError:
-        raise ImageError(f"{path}: permission denied") from None
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image Pillow can read") from None
+    except FileNotFoundError as e:
+        raise ImageError(f"{path}: no such file") from e
+    except IsADirectoryError as e:
+        raise ImageError(f"{path}: is a folder") from e
+    except PermissionError as e:
+        raise ImageError(f"{path}: permission denied") from e
+    except UnidentifiedImageError as e:
+        raise ImageError(f"{path}: not an image Pillow can read") from e
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(f"{path}: too large to decode safely ({e}); downscale it first") from None
+        raise ImageError(f"{path}: too large to decode safely ({e}); downscale it first") from e
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt payload
-        raise ImageError(f"{path}: unreadable image ({e})") from None
+        raise ImageError(f"{path}: unreadable image ({e})") from e
 
 
 def _gray(img: Image.Image) -> np.ndarray:

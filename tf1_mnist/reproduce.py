@@ -1,83 +1,47 @@
-"""Reproduce the blogs' numbers in one command, and write the report.
+"""Reproduce the posts' numbers in one command, and write the report.
 
-    python -m tf1_mnist.reproduce [--models softmax,fc,cnn,logistic] [--quick] [--force]
+    python -m tf1_mnist.reproduce [--models=softmax,fc,cnn,logistic] [--quick] [--force]
 
-Trains each port at its blog budget (``--quick``: the CNN at 500 steps, the others at their
-full budgets, which take seconds) into ``logs/reproduce-<full|quick>/<model>/`` and
-``ckpt/reproduce-<full|quick>/<model>/``, then writes ``reports/reproduction.md``: per script
-the post, the budget, the reference accuracy (SPEC), the reproduced test accuracy, wall time,
-steps per second and a learning-curve PNG.  A model already finished at that budget is not
-retrained (``--force`` retrains it); an interrupted run resumes from its checkpoint.
+Trains each port at its post's budget (``--quick``: each port's short budget where it has one,
+the CNN's 500 steps; the others train in seconds at full budget) into
+``LOGDIR/reproduce-<full|quick>/<model>/`` and ``CKPT_DIR/reproduce-<full|quick>/<model>/``,
+then writes ``REPORT_DIR/reproduction.md``: per port the post, the budget, the accuracy of our
+reference run at that budget, the reproduced test accuracy, wall time, steps per second and a
+learning-curve PNG.  A model already finished at that budget is not retrained (``--force``
+retrains it); an interrupted run resumes from its checkpoint.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime
-import importlib
 import json
 import os
 import sys
 import time
 from pathlib import Path
 
-from absl import app, flags
-
-from tf1_mnist import harness, input_data, plots
+from tf1_mnist import cli, harness, plots, registry
 from tf1_mnist.atomic import atomic_path
-
-MODELS = ("softmax", "fc", "cnn", "logistic")
-
-
-@dataclasses.dataclass(frozen=True)
-class Budget:
-    """A training budget with the accuracy SPEC reports for it and the bar it must clear."""
-
-    steps: int
-    reference: float
-    threshold: float
-    source: str
-
-
-# Reference accuracies: ../shared/SPEC.md (measured on the canonical data, TF 2.21, 2 cores).
-FULL = {
-    "softmax": Budget(1000, 0.9187, 0.91, "SPEC"),
-    "fc": Budget(2000, 0.852, 0.83, "SPEC"),
-    "cnn": Budget(30000, 0.992, 0.99, "TensorFlow's Deep MNIST tutorial"),
-    "logistic": Budget(27500, 0.864, 0.85, "SPEC; validation 0.8652"),
-}
-QUICK = dict(FULL, cnn=Budget(500, 0.952, 0.94, "SPEC, at 500 steps"))
-# Steps per second measured here (2 cores), for the overall ETA before a model has run.
-TYPICAL_RATE = {"softmax": 1700.0, "fc": 410.0, "cnn": 36.0, "logistic": 2600.0}
-
-FLAGS = flags.FLAGS
-
-
-def define_flags() -> None:
-    if "models" in FLAGS:
-        return
-    flags.DEFINE_list("models", list(MODELS), "Ports to reproduce, comma-separated.")
-    flags.DEFINE_bool("quick", False, "Short budgets (the CNN at 500 steps): a few minutes.")
-    flags.DEFINE_bool("force", False, "Retrain models already finished at this budget.")
-    flags.DEFINE_string(
-        "data_dir",
-        os.environ.get(input_data.DATA_DIR_ENV) or "MNIST_data/",
-        f"MNIST folder (default ${input_data.DATA_DIR_ENV}, else MNIST_data/).",
-    )
-    flags.DEFINE_string("logdir", "logs/", "Runs go to LOGDIR/reproduce-<full|quick>/<model>/.")
-    flags.DEFINE_string("ckpt_dir", "ckpt/", "Checkpoints: CKPT_DIR/reproduce-<full|quick>/.")
-    flags.DEFINE_string("report_dir", "reports/", "reproduction.md and the curves go here.")
+from tf1_mnist.cli import option
+from tf1_mnist.compat import VERSION
 
 
 @dataclasses.dataclass
 class Options:
-    models: list[str]
-    quick: bool = False
-    force: bool = False
-    data_dir: str = "MNIST_data/"
-    logdir: str = "logs/"
-    ckpt_dir: str = "ckpt/"
-    report_dir: str = "reports/"
+    """``python -m tf1_mnist.reproduce [flags]``"""
+
+    models: list[str] = option(list(registry.PORTS), "Ports to reproduce, comma-separated.")
+    quick: bool = option(
+        False, "Short budgets where a port has one (the CNN at 500 steps): about a minute."
+    )
+    force: bool = option(False, "Retrain models already finished at this budget.")
+    data_dir: str = option(
+        "MNIST_data/", "MNIST folder (then $TF1_MNIST_DATA_DIR; downloaded if both lack it)."
+    )
+    logdir: str = option("logs/", "Runs go to LOGDIR/reproduce-<full|quick>/<model>/.")
+    ckpt_dir: str = option("ckpt/", "Checkpoints: CKPT_DIR/reproduce-<full|quick>/<model>/.")
+    report_dir: str = option("reports/", "reproduction.md and the curves go here.")
 
     @property
     def label(self) -> str:
@@ -86,85 +50,77 @@ class Options:
 
 def reproduce(opts: Options) -> dict:
     """Train what is missing, write the report; return the results by model."""
-    unknown = [m for m in opts.models if m not in MODELS]
-    if unknown:
-        raise harness.UserError(f"unknown model(s) {', '.join(unknown)}; choose from {MODELS}")
-    budgets = QUICK if opts.quick else FULL
+    specs = registry.specs(opts.models)
     report_dir = Path(opts.report_dir)
     results_path = report_dir / f"results-{opts.label}.json"
     results = _load(results_path)
     logdir = Path(opts.logdir) / f"reproduce-{opts.label}"
     ckpt_dir = Path(opts.ckpt_dir) / f"reproduce-{opts.label}"
     start = time.perf_counter()
-    for k, model in enumerate(opts.models, 1):
-        budget = budgets[model]
-        spec = importlib.import_module(f"tf1_mnist.{model}").SPEC
-        done = results.get(model)
+    for k, spec in enumerate(specs, 1):
+        budget = spec.budget_for(opts.quick)
+        cfg = spec.config(
+            quick=opts.quick,
+            data_dir=opts.data_dir,
+            logdir=str(logdir),
+            ckpt_dir=str(ckpt_dir),
+            log_every=0,
+            fresh=opts.force,
+        )
+        done = results.get(spec.name)
         finished = (
             done is not None
             and done["steps"] == budget.steps
-            and (ckpt_dir / model / "checkpoint").exists()
+            and (registry.run_dirs(spec, cfg).ckpt_dir / "checkpoint").exists()
         )
         if finished and not opts.force:
             print(
-                f"[{k}/{len(opts.models)}] {model}: already reproduced at {budget.steps} steps "
+                f"[{k}/{len(specs)}] {spec.name}: already reproduced at {budget.steps} steps "
                 f"(test accuracy {done['accuracy']:.4f}); --force retrains"
             )
             continue
-        remaining = sum(budgets[m].steps / _rate(results, m) for m in opts.models[k - 1 :])
+        remaining = sum(_expected_seconds(results, s, opts.quick) for s in specs[k - 1 :])
         print(
-            f"[{k}/{len(opts.models)}] {model}: {budget.steps} steps; about "
+            f"[{k}/{len(specs)}] {spec.name}: {budget.steps} steps; about "
             f"{_minutes(remaining)} left in all",
             flush=True,
-        )
-        cfg = harness.Config(
-            **dict(
-                spec.defaults,
-                data_dir=opts.data_dir,
-                logdir=str(logdir),
-                ckpt_dir=str(ckpt_dir),
-                max_steps=budget.steps,
-                log_every=0,
-                fresh=opts.force,
-            )
         )
         began = time.perf_counter()
         result = harness.run(spec, cfg)
         wall = time.perf_counter() - began
-        if result.interrupted_by is not None:
+        training = result.training
+        if training.interrupted_by is not None:
             print(
-                f"interrupted: {model} keeps its checkpoint at step {result.last_step}; "
+                f"interrupted: {spec.name} keeps its checkpoint at step {training.last_step}; "
                 "run the same command to resume",
                 file=sys.stderr,
             )
-            _write_report(opts, budgets, results, report_dir, logdir)
+            _write_report(opts, results, report_dir, logdir)
             raise KeyboardInterrupt
         record = {
             "steps": budget.steps,
             "accuracy": result.test_accuracy,
             "wall_seconds": wall,
-            "train_seconds": result.train_seconds,
-            "steps_per_second": result.steps_per_second,
-            "resumed_from": result.first_step,
+            "train_seconds": training.seconds,
+            "steps_per_second": training.steps_per_second,
+            "resumed_from": training.first_step,
             "date": datetime.date.today().isoformat(),
         }
-        if result.first_step >= budget.steps and done:  # trained earlier: keep its timing
-            record.update(
-                {
-                    key: done[key]
-                    for key in ("wall_seconds", "train_seconds", "steps_per_second", "resumed_from")
-                }
-            )
-        results[model] = record
+        if training.first_step >= budget.steps and done:  # trained earlier: keep its timing
+            for key in ("wall_seconds", "train_seconds", "steps_per_second", "resumed_from"):
+                record[key] = done[key]
+        results[spec.name] = record
         _atomic_write(results_path, json.dumps(results, indent=2))
-    report = _write_report(opts, budgets, results, report_dir, logdir)
+    report = _write_report(opts, results, report_dir, logdir)
     print(f"report: {report} ({_minutes(time.perf_counter() - start)})")
     return results
 
 
-def _rate(results: dict, model: str) -> float:
-    measured = results.get(model, {}).get("steps_per_second") or 0.0
-    return measured or TYPICAL_RATE[model]
+def _expected_seconds(results: dict, spec: registry.ModelSpec, quick: bool) -> float:
+    """This machine's measured rate if the model ran here before, else the reference run's."""
+    budget = spec.budget_for(quick)
+    rate = results.get(spec.name, {}).get("steps_per_second") or 0.0
+    return budget.steps / rate if rate else budget.seconds
 
 
 def _minutes(seconds: float) -> str:
@@ -186,36 +142,43 @@ def _atomic_write(path: Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
-def _write_report(
-    opts: Options, budgets: dict, results: dict, report_dir: Path, logdir: Path
-) -> Path:
+def _write_report(opts: Options, results: dict, report_dir: Path, logdir: Path) -> Path:
     rows = []
-    for model in MODELS:
-        if model not in results or results[model]["steps"] != budgets[model].steps:
+    for spec in registry.specs():
+        budget = spec.budget_for(opts.quick)
+        r = results.get(spec.name)
+        if r is None or r["steps"] != budget.steps:
             continue
-        spec = importlib.import_module(f"tf1_mnist.{model}").SPEC
-        r, b = results[model], budgets[model]
-        curve = report_dir / f"{model}-{opts.label}-curves.png"
-        runs = {"train": logdir / model}
-        if (logdir / model / "validation").is_dir():
-            runs["validation"] = logdir / model / "validation"
-        plots.learning_curves(runs, curve, title=f"tf1_mnist.{model}, {b.steps} steps")
-        verdict = "yes" if r["accuracy"] >= b.threshold else "**no**"
+        curve = report_dir / f"{spec.name}-{opts.label}-curves.png"
+        runs = {"train": logdir / spec.name}
+        if (logdir / spec.name / "validation").is_dir():
+            runs["validation"] = logdir / spec.name / "validation"
+        plots.learning_curves(
+            runs,
+            curve,
+            tags=(spec.loss_tag, spec.accuracy_tag),
+            title=f"tf1_mnist.{spec.name}, {budget.steps} steps",
+        )
+        verdict = "yes" if r["accuracy"] >= budget.threshold else "**no**"
         resumed = f" (resumed at {r['resumed_from']})" if r["resumed_from"] else ""
         rows.append(
-            f"| {spec.blog} | `tf1_mnist.{model}` | {b.steps} x {spec.defaults['batch_size']}"
-            f" | {b.reference:.4f} ({b.source}) | {r['accuracy']:.4f} | {verdict} (>= "
-            f"{b.threshold}) | {r['wall_seconds']:.1f} s{resumed} | {r['steps_per_second']:.1f}"
-            f" | ![{model}]({curve.name}) |"
+            f"| {spec.post} | `tf1_mnist.{spec.name}` | {budget.steps} x "
+            f"{spec.defaults['batch_size']} | {budget.reference:.4f} ({budget.source}) "
+            f"| {r['accuracy']:.4f} | {verdict} (>= {budget.threshold}) "
+            f"| {r['wall_seconds']:.1f} s{resumed} | {r['steps_per_second']:.1f} "
+            f"| ![{spec.name}]({curve.name}) |"
         )
     text = "\n".join(
         [
             f"# Reproduction ({opts.label} budgets)",
             "",
             f"`python -m tf1_mnist.reproduce{' --quick' if opts.quick else ''}` on "
-            f"{datetime.date.today().isoformat()}, TensorFlow {harness.tf.VERSION}, "
-            f"{os.cpu_count()} CPU cores. Test accuracy on MNIST's 10000 test images; wall "
-            "time includes graph building, data loading and evaluation; steps/s is training.",
+            f"{datetime.date.today().isoformat()}, TensorFlow {VERSION}, "
+            f"{os.cpu_count()} CPU cores. Test accuracy on MNIST's 10000 test images. The "
+            "reference is the test accuracy of our own reference run at the same budget "
+            "(canonical MNIST, seed 0, TensorFlow 2.21, 2 CPU cores), with what the post or "
+            "the tutorial it follows reports. Wall time includes graph building, data loading "
+            "and evaluation; steps/s is training alone.",
             "",
             "| post | module | steps x batch | reference | reproduced | meets bar | wall time "
             "| steps/s | curves |",
@@ -229,27 +192,16 @@ def _write_report(
     return path
 
 
-def main(argv: list[str]) -> int:
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments: {' '.join(argv[1:])}")
-    opts = Options(
-        models=FLAGS.models,
-        quick=FLAGS.quick,
-        force=FLAGS.force,
-        data_dir=FLAGS.data_dir,
-        logdir=FLAGS.logdir,
-        ckpt_dir=FLAGS.ckpt_dir,
-        report_dir=FLAGS.report_dir,
-    )
+def main(opts: Options, _args: list[str]) -> int:
     try:
         results = reproduce(opts)
-    except (harness.UserError, input_data.DataError) as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         return 130
-    budgets = QUICK if opts.quick else FULL
-    below = [m for m in opts.models if results[m]["accuracy"] < budgets[m].threshold]
+    below = [
+        spec.name
+        for spec in registry.specs(opts.models)
+        if results[spec.name]["accuracy"] < spec.budget_for(opts.quick).threshold
+    ]
     if below:
         print(f"below the reference bar: {', '.join(below)}", file=sys.stderr)
         return 1
@@ -257,5 +209,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    define_flags()
-    app.run(main)
+    cli.main(main, Options())

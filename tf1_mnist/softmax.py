@@ -1,4 +1,4 @@
-"""Softmax regression, seed 000: "TensorFlow 入门之手写识别(MNIST) softmax算法" (Fly, 2016.6).
+"""Softmax regression, post 000: "TensorFlow 入门之手写识别(MNIST) softmax算法" (Fly, 2016.6).
 
 ``python -m tf1_mnist.softmax``: y = softmax(xW + b), the blog's own cross-entropy formula,
 gradient descent 0.5, 1000 steps of 100; prints the test accuracy (reference 0.9187).
@@ -7,7 +7,9 @@ gradient descent 0.5, 1000 steps of 100; prints the test accuracy (reference 0.9
 from __future__ import annotations
 
 from tf1_mnist import harness
-from tf1_mnist.harness import tf
+from tf1_mnist.compat import global_step, tf
+from tf1_mnist.config import Config
+from tf1_mnist.registry import Budget, Model, ModelSpec
 
 
 def inference(x: tf.Tensor) -> tf.Tensor:
@@ -27,7 +29,7 @@ def loss(y: tf.Tensor, y_: tf.Tensor) -> tf.Tensor:
 def training(cross_entropy: tf.Tensor, learning_rate: float) -> tf.Operation:
     # Added: global_step, so a restored checkpoint continues its step count.
     return tf.train.GradientDescentOptimizer(learning_rate).minimize(
-        cross_entropy, global_step=harness.global_step()
+        cross_entropy, global_step=global_step()
     )
 
 
@@ -37,7 +39,7 @@ def evaluation(y: tf.Tensor, y_: tf.Tensor) -> tf.Tensor:
     return accuracy
 
 
-def build(cfg: harness.Config) -> harness.Model:
+def build(cfg: Config) -> Model:
     x = tf.placeholder(tf.float32, [None, 784])
     y = inference(x)
     y_ = tf.placeholder(tf.float32, [None, 10])
@@ -47,18 +49,26 @@ def build(cfg: harness.Config) -> harness.Model:
     # Added: the blog writes no summaries; these give `tensorboard --logdir logs` its curves.
     tf.summary.scalar("loss", cross_entropy)
     tf.summary.scalar("acc", accuracy)
-    return harness.Model(
+    return Model(
         x=x, labels=y_, probabilities=y, loss=cross_entropy, train_op=train_step, accuracy=accuracy
     )
 
 
-SPEC = harness.ModelSpec(
+PORT = ModelSpec(
     name="softmax",
-    blog="000: TensorFlow 入门之手写识别(MNIST) softmax算法",
+    post="000: TensorFlow 入门之手写识别(MNIST) softmax算法",
     build=build,
-    defaults=dict(max_steps=1000, batch_size=100, learning_rate=0.5, log_every=0, summary_every=10),
+    budget=Budget(
+        steps=1000,
+        reference=0.9187,
+        threshold=0.91,
+        source="our reference run; the post prints the accuracy, TensorFlow's tutorial: ~92%",
+        seconds=0.5,
+    ),
+    defaults=dict(batch_size=100, learning_rate=0.5, log_every=0, summary_every=10),
     checkpoint_name="softmax",
+    divergence_hint="the post's -sum(y_ * log(y)) is NaN once a softmax output reaches 0",
 )
 
 if __name__ == "__main__":
-    harness.main(SPEC)
+    harness.main(PORT)

@@ -1,0 +1,64 @@
+"""The options of a training run: one place for their defaults and help texts.
+
+Every port's command line is this dataclass (``tf1_mnist.cli`` makes the flags); a port's own
+defaults (the post's batch size, learning rate, step count, cadences) live in its
+``ModelSpec`` and reach a run through ``spec.config(**overrides)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from tf1_mnist.cli import option
+
+
+@dataclasses.dataclass
+class Config:
+    """Everything a run needs; the flags of ``python -m tf1_mnist.<model>`` mirror it."""
+
+    data_dir: str = option(
+        "MNIST_data/",
+        "Folder with the four MNIST files, as the posts' read_data_sets(dir). Looked up there, "
+        "then in $TF1_MNIST_DATA_DIR, and downloaded there only if both lack them.",
+    )
+    logdir: str = option("logs/", "Summaries go to LOGDIR/<model>/ for `tensorboard --logdir`.")
+    ckpt_dir: str = option(
+        "ckpt/", "Checkpoints go to CKPT_DIR/<model>/; the latest is restored on start."
+    )
+    is_train: int = option(
+        1,
+        "1: train (resuming from the latest checkpoint); 0: predict test samples one by one "
+        "from the latest checkpoint.",
+    )
+    max_steps: int = option(
+        1000, "Total training steps (a resumed run trains only the steps still missing)."
+    )
+    batch_size: int = option(100, "Examples per training step (next_batch size).")
+    learning_rate: float = option(0.01, "Optimizer learning rate.")
+    seed: int = option(0, "Graph-level TensorFlow seed and the shuffling seed of the data.")
+    log_every: int = option(
+        0, "Print step, batch loss and batch accuracy every N steps (0: never)."
+    )
+    summary_every: int = option(1, "Write the merged summaries every N steps (0: never).")
+    save_every: int = option(100, "Save a checkpoint every N steps (0: only at the end).")
+    eval_batch_size: int = option(
+        1000, "Examples per evaluation batch (the CNN cannot take 10000 at once)."
+    )
+    eval_every: int = option(
+        0,
+        "Evaluate the validation set every N steps (0: never), printed and written as the "
+        "TensorBoard run LOGDIR/<model>/validation.",
+    )
+    predict_count: int = option(100, "Test samples to predict one by one with --is_train=0.")
+    fresh: bool = option(
+        False, "Delete this model's checkpoints and summaries and train from step 0."
+    )
+    plots: bool = option(
+        False,
+        "Draw PNG figures: the post's own (post 004's digit and 5x5 prediction grid), and with "
+        "--is_train=0 a grid of the predicted samples.",
+    )
+    plot_dir: str = option(
+        "", "Folder for the PNG figures (default: the run's summaries folder LOGDIR/<model>/)."
+    )
+    show: bool = option(False, "Also open the figures in a window (needs a display).")

@@ -1,39 +1,46 @@
-"""Run a TensorFlow 1.x-era MNIST script, unmodified, on TensorFlow 2.x.
+"""The ``tensorflow`` a TF 0.x/1.x script imports under the legacy runner.
 
-    python -m tf1_mnist.legacy old_tutorial.py [the script's own arguments]
-
-Inside the script ``import tensorflow as tf`` gives the TF1 API (``tf.compat.v1`` with v2
-behaviour disabled) plus the 0.x names TensorFlow 1.0 renamed (``tf.mul``, ``tf.scalar_summary``,
-``tf.train.SummaryWriter``, ``tf.concat(dim, values)``, ...), and
-``tensorflow.examples.tutorials.mnist.input_data`` is ``tf1_mnist.input_data`` (so
-``$TF1_MNIST_DATA_DIR`` is honoured whatever folder the script names). ``sys.argv``,
-``__name__ == "__main__"`` and the script's folder on ``sys.path`` are as under
-``python SCRIPT.py``.  What cannot work (``tf.contrib``, Python 2 syntax) stops with one message
-naming the symbol and the script's line.
-
-This module never imports the harness: the script owns the absl flag namespace.
+``tf`` is ``tf.compat.v1`` with v2 behaviour disabled, plus what TensorFlow 1.x had and 2.x moved
+or removed: the 0.x names 1.0 renamed (``tf.mul``, ``tf.scalar_summary``, ``tf.nn.rnn``, ...),
+``tf.app.flags`` read before parsing, the ``tf.contrib`` parts with an exact 1.x equivalent
+(``tf1_mnist.legacy.contrib``), TensorFlow's tutorial modules ``input_data`` and ``mnist``, and
+``tf.keras.datasets.mnist`` reading the local MNIST.  Whatever cannot work (``tf.estimator``,
+the rest of ``tf.contrib``) raises a :class:`Refusal` whose message names a replacement.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib.abc
+import importlib.machinery
 import os
-import runpy
 import sys
-import traceback
 import types
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
+from tf1_mnist import input_data
+from tf1_mnist.errors import Error
 
-from tf1_mnist import input_data  # noqa: E402
+
+class Refusal(Error):
+    """Something of TF 0.x/1.x the runner cannot provide; the message says what to use."""
 
 
-class LegacyError(AttributeError):
-    """A TF 0.x/1.x name this runner cannot provide; the message says why and what instead."""
+class RefusedName(Refusal, AttributeError):
+    """``tf.<name>`` that cannot be provided (an AttributeError, so ``hasattr`` stays False)."""
 
+
+class RefusedImport(Refusal, ImportError):
+    """``import tensorflow.<module>`` that cannot be provided."""
+
+
+ESTIMATOR = (
+    "`tf.estimator` (TensorFlow 1.3-1.15, and 2.x up to 2.15) was removed in TensorFlow 2.16, "
+    "and the last tensorflow-estimator (2.15) does not import on today's TensorFlow: rewrite "
+    "the model_fn as a graph trained in a Session (as `python -m tf1_mnist.fc` does) or as a "
+    "Keras model"
+)
 
 # --------------------------------------------------------------------------- the 0.x renames
 # TensorFlow 1.0's release notes list the renames; each maps to its 1.x spelling here.
@@ -120,6 +127,29 @@ def _named_logits(op: Callable) -> Callable:
     return wrapper
 
 
+def _nn(v1: Any) -> Namespace:
+    logits_ops = {
+        name: _named_logits(getattr(v1.nn, name))
+        for name in (
+            "softmax_cross_entropy_with_logits",
+            "sparse_softmax_cross_entropy_with_logits",
+            "sigmoid_cross_entropy_with_logits",
+        )
+    }
+    # TF 0.x's RNN functions, renamed static_* by 1.0.
+    rnn = {"rnn": v1.nn.static_rnn, "bidirectional_rnn": v1.nn.static_bidirectional_rnn}
+    return Namespace("tensorflow.nn", v1.nn, {**logits_ops, **rnn})
+
+
+def _patch_rnn_module() -> None:
+    """``from tensorflow.python.ops import rnn`` then ``rnn.rnn(...)`` (TF 0.x): the module is
+    TensorFlow's own, its two 0.x functions added under their old names."""
+    from tensorflow.python.ops import rnn
+
+    rnn.rnn = rnn.static_rnn
+    rnn.bidirectional_rnn = rnn.static_bidirectional_rnn
+
+
 # --------------------------------------------------------------------------- tf.app.flags
 
 
@@ -167,7 +197,7 @@ def _define(define: Callable, flag_values: Any) -> Callable:
     return wrapper
 
 
-def _flags_module(v1: Any) -> types.ModuleType:
+def _flags_module(v1: Any) -> Namespace:
     from absl import flags as absl_flags
 
     real = absl_flags.FLAGS
@@ -177,195 +207,190 @@ def _flags_module(v1: Any) -> types.ModuleType:
         if name.startswith("DEFINE_")
     }
     extra["FLAGS"] = _AutoParsedFlags(real)
-    return _Namespace("tensorflow.app.flags", v1.flags, extra, {})
+    return Namespace("tensorflow.app.flags", v1.flags, extra)
 
 
-# --------------------------------------------------------------------------- the shim modules
+# --------------------------------------------------------------------------- namespaces
 
 
-class _Namespace(types.ModuleType):
-    """A module that forwards to ``target`` after ``extra``; ``removed`` names raise clearly."""
+class Namespace(types.ModuleType):
+    """A module that forwards to ``target`` after ``extra``; ``refused`` names raise clearly,
+    and so does any name ``target`` lacks (with ``missing(name)``'s message if given).
 
-    def __init__(self, name: str, target: Any, extra: dict, removed: dict[str, str]) -> None:
-        super().__init__(name, getattr(target, "__doc__", None))
-        self._target, self._extra, self._removed = target, extra, removed
+    ``target`` may be a ``Lazy``: loaded on first use, so ``tf.contrib.slim`` imports tf_slim
+    only when a script touches it.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        target: Any,
+        extra: dict | None = None,
+        refused: dict[str, str] | None = None,
+        missing: Callable[[str], str] | None = None,
+    ) -> None:
+        super().__init__(name)
+        self._target_or_lazy, self._extra = target, dict(extra or {})
+        self._refused, self._missing = dict(refused or {}), missing
+
+    @property
+    def _target(self) -> Any:
+        if isinstance(self._target_or_lazy, Lazy):
+            self._target_or_lazy = self._target_or_lazy.load()
+        return self._target_or_lazy
 
     def __getattr__(self, attr: str) -> Any:
-        if attr.startswith("__"):
+        if attr == "__path__":  # a package to `import`, so `from tf.x import y` asks _Finder
+            return getattr(self._target, "__path__", [])
+        if attr.startswith("__"):  # __spec__, __file__...: the target's, or a plain miss
             return getattr(self._target, attr)
-        if attr in self._removed:
-            raise LegacyError(self._removed[attr])
+        if attr in self._refused:
+            raise RefusedName(self._refused[attr])
         if attr in self._extra:
-            return self._extra[attr]
+            value = self._extra[attr]
+            if isinstance(value, Lazy):
+                value = self._extra[attr] = value.load()
+            return value
         try:
             return getattr(self._target, attr)
-        except AttributeError:
-            raise LegacyError(
+        except AttributeError as e:
+            if self._missing is not None:
+                raise RefusedName(self._missing(attr)) from e
+            raise RefusedName(
                 f"`{self.__name__}.{attr}` does not exist in TensorFlow 1.x's API "
                 "(tf.compat.v1), nor among the 0.x names tf1_mnist.legacy maps"
-            ) from None
+            ) from e
 
     def __dir__(self) -> list[str]:
         return sorted(set(dir(self._target)) | set(self._extra))
 
 
-CONTRIB = (
-    "`tf.contrib` was removed in TensorFlow 2 and tf1_mnist.legacy cannot provide it: "
-    "replace it by hand (tf.contrib.layers -> tf.compat.v1.layers or Keras layers, "
-    "tf.contrib.learn's MNIST reader -> input_data.read_data_sets)"
-)
+class Lazy:
+    """A value built on first use (tf.contrib.layers imports tf_slim, which takes a while)."""
+
+    def __init__(self, load: Callable[[], Any]) -> None:
+        self.load = load
+
+
+# --------------------------------------------------------------------------- imports
+
+
+class _Provided(importlib.abc.Loader):
+    """Loads an object the shim already holds (a Namespace, a module) under an import name."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def create_module(self, spec: Any) -> Any:
+        return self.module
+
+    def exec_module(self, module: Any) -> None:
+        pass
+
+
+class _Finder(importlib.abc.MetaPathFinder):
+    """``import tensorflow.contrib.rnn``, ``from tensorflow.keras.datasets import mnist``:
+    import names under ``tensorflow.<root>`` resolved through the shim's namespaces, so the
+    import forms and the attribute form (``tf.contrib.rnn``) give the same module or the same
+    refusal.  (Python turns a failed ``from tensorflow.contrib import x`` into its own
+    "cannot import name" unless the import of the submodule raises first: this raises first.)
+    """
+
+    def __init__(self, tf: Namespace, real_path: list[str]) -> None:
+        self.tf, self.real_path = tf, real_path
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        parts = fullname.split(".")
+        if fullname.startswith("tensorflow_estimator"):
+            raise RefusedImport(ESTIMATOR, name=fullname)
+        if parts[0] != "tensorflow" or len(parts) < 2:
+            return None
+        top = f"tensorflow.{parts[1]}"
+        if importlib.machinery.PathFinder.find_spec(top, self.real_path) is not None:
+            return None  # TensorFlow's own module (tensorflow.python...): imported as usual
+        parent: Any = None
+        obj: Any = self.tf
+        for part in parts[1:]:
+            parent = obj
+            try:
+                obj = getattr(obj, part)
+            except RefusedName as e:
+                if part == parts[-1] and _is_package(parent) and parent is not self.tf:
+                    found = importlib.machinery.PathFinder.find_spec(fullname, parent.__path__)
+                    if found is not None:
+                        return found  # a real subpackage (tf_slim.nets)
+                raise RefusedImport(str(e), name=fullname) from e
+        return importlib.machinery.ModuleSpec(fullname, _Provided(obj))
+
+
+def _is_package(module: Any) -> bool:
+    try:
+        return bool(getattr(module, "__path__", None))
+    except AttributeError:
+        return False
+
+
+def package_module(name: str) -> types.ModuleType:
+    """An empty package (a ``__path__``, so that ``import name.sub`` is looked up)."""
+    module = types.ModuleType(name)
+    module.__path__ = []
+    return module
 
 
 def install() -> types.ModuleType:
-    """Put the TF1 ``tensorflow`` and the old ``input_data`` import path into ``sys.modules``."""
+    """Put the TF1 ``tensorflow`` and the tutorials' import paths into ``sys.modules``
+    (once: a second call returns the same namespace)."""
+    if isinstance(sys.modules.get("tensorflow"), Namespace):
+        return sys.modules["tensorflow"]
     import tensorflow as real_tf
+
+    from tf1_mnist.legacy import contrib, keras_compat, tutorial_mnist
 
     v1 = real_tf.compat.v1
     real_tf.get_logger().setLevel("ERROR")  # before the deprecation notices of the next line
     v1.disable_v2_behavior()
+    _patch_rnn_module()
 
-    nn = _Namespace(
-        "tensorflow.nn",
-        v1.nn,
-        {
-            name: _named_logits(getattr(v1.nn, name))
-            for name in (
-                "softmax_cross_entropy_with_logits",
-                "sparse_softmax_cross_entropy_with_logits",
-                "sigmoid_cross_entropy_with_logits",
-            )
-        },
-        {},
-    )
-    train = _Namespace("tensorflow.train", v1.train, {"SummaryWriter": v1.summary.FileWriter}, {})
+    train = Namespace("tensorflow.train", v1.train, {"SummaryWriter": v1.summary.FileWriter})
     flags = _flags_module(v1)
-    app = _Namespace("tensorflow.app", v1.app, {"flags": flags}, {})
-    tf = _Namespace(
+    app = Namespace("tensorflow.app", v1.app, {"flags": flags})
+    tf = Namespace(
         "tensorflow",
         v1,
         dict(
-            _renames(v1), nn=nn, train=train, app=app, flags=flags, __version__=real_tf.__version__
+            _renames(v1),
+            nn=_nn(v1),
+            train=train,
+            app=app,
+            flags=flags,
+            contrib=contrib.namespace(v1),
+            keras=keras_compat.namespace(v1),
         ),
-        {"contrib": CONTRIB},
+        refused={"estimator": ESTIMATOR},
     )
-    tf.__path__ = list(real_tf.__path__)  # `import tensorflow.python...` still works
+    # `import tensorflow.python...` finds TensorFlow's own modules; the API paths TensorFlow 2
+    # adds (its v2 API, Keras 3's and tf-keras' v2 API) are left out: API modules are v1's.
+    package_dir = os.path.dirname(real_tf.__file__)
+    tf.__path__ = [package_dir]
     tf.__file__ = real_tf.__file__
-    # tensorflow.examples.tutorials.mnist.input_data, as TensorFlow 1.x shipped it.
-    parents = [
-        "tensorflow.examples",
-        "tensorflow.examples.tutorials",
-        "tensorflow.examples.tutorials.mnist",
-    ]
-    modules = {"tensorflow": tf}
-    for name in parents:
-        module = types.ModuleType(name)
-        module.__path__ = []
-        modules[name] = module
-    modules["tensorflow.examples.tutorials.mnist.input_data"] = input_data
-    for name, module in modules.items():
-        sys.modules[name] = module
-        if "." in name:
-            parent, child = name.rsplit(".", 1)
-            if parent == "tensorflow":
-                tf._extra[child] = module
+    tf.__version__ = real_tf.__version__
+    sys.modules["tensorflow"] = tf
+
+    # TensorFlow's tutorial modules, under their 0.7-1.15 and 0.5-0.6 import paths.
+    for root in ("tensorflow.examples.tutorials.mnist", "tensorflow.g3doc.tutorials.mnist"):
+        parent = tf
+        parts = root.split(".")
+        for i in range(2, len(parts) + 1):
+            name = ".".join(parts[:i])
+            module = sys.modules.get(name) or package_module(name)
+            sys.modules[name] = module
+            if parent is tf:
+                tf._extra.setdefault(parts[i - 1], module)
             else:
-                setattr(modules[parent], child, module)
+                setattr(parent, parts[i - 1], module)
+            parent = module
+        for name, module in (("input_data", input_data), ("mnist", tutorial_mnist)):
+            sys.modules[f"{root}.{name}"] = module
+            setattr(parent, name, module)
+    sys.meta_path.insert(0, _Finder(tf, [package_dir]))
     return tf
-
-
-# --------------------------------------------------------------------------- running a script
-
-
-def _script_line(script: Path, tb: types.TracebackType | None) -> str:
-    """``SCRIPT:LINE: source`` of the deepest frame in the script, or the script's name."""
-    frames = [f for f in traceback.extract_tb(tb) if Path(f.filename) == script]
-    if not frames:
-        return str(script)
-    frame = frames[-1]
-    return f"{script}:{frame.lineno}: {frame.line}"
-
-
-def run_script(script: str | os.PathLike, args: list[str], seed: int | None = None) -> int:
-    """Run ``script`` as ``python SCRIPT.py args`` would, on the TF1 shim; its exit code.
-
-    ``seed`` (added: old scripts are unseeded) seeds Python's and numpy's global generators,
-    which ``input_data``'s shuffling uses, and the default graph's TensorFlow seed.
-    """
-    path = Path(script).resolve()
-    if not path.is_file():
-        print(f"error: {script}: no such script", file=sys.stderr)
-        return 2
-    try:
-        source = path.read_text(encoding="utf-8")
-        compile(source, str(path), "exec")
-    except SyntaxError as e:
-        hint = " (Python 2 syntax? convert it first: `2to3 -w SCRIPT.py`)" if _python2(e) else ""
-        print(
-            f"error: {path}:{e.lineno}: {e.msg}{hint}\n  {(e.text or '').strip()}", file=sys.stderr
-        )
-        return 1
-    except (OSError, UnicodeDecodeError) as e:
-        print(f"error: {script}: cannot read the script ({e})", file=sys.stderr)
-        return 2
-    tf = install()
-    if seed is not None:
-        import random
-
-        import numpy as np
-
-        random.seed(seed)
-        np.random.seed(seed)
-        tf.set_random_seed(seed)
-    sys.argv = [str(script), *args]
-    sys.path.insert(0, str(path.parent))
-    try:
-        runpy.run_path(str(path), run_name="__main__")
-    except LegacyError as e:
-        print(f"error: {_script_line(path, e.__traceback__)}\n  {e}", file=sys.stderr)
-        return 1
-    except input_data.DataError as e:  # no MNIST: the loader's message says what to do
-        print(f"error: {_script_line(path, e.__traceback__)}\n  {e}", file=sys.stderr)
-        return 1
-    except SystemExit as e:  # tf.app.run and sys.exit: the script's own exit code
-        code = e.code
-        if code is None or isinstance(code, int):
-            return code or 0
-        print(code, file=sys.stderr)
-        return 1
-    return 0
-
-
-def _python2(error: SyntaxError) -> bool:
-    text = (error.text or "").strip()
-    return "print" in text or "Missing parentheses" in str(error.msg) or text.startswith("exec ")
-
-
-USAGE = "usage: python -m tf1_mnist.legacy [--seed=N] SCRIPT.py [the script's arguments]"
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Options before SCRIPT.py are the runner's; everything after it is the script's."""
-    argv = sys.argv[1:] if argv is None else list(argv)
-    seed = None
-    while argv and argv[0].startswith("-"):
-        option = argv.pop(0)
-        if option in ("-h", "--help"):
-            print(f"{__doc__.strip()}\n\n{USAGE}")
-            return 0
-        if option.startswith("--seed="):
-            try:
-                seed = int(option.split("=", 1)[1])
-            except ValueError:
-                print(f"error: --seed needs an integer, got {option}\n{USAGE}", file=sys.stderr)
-                return 2
-            continue
-        print(f"error: unknown option {option} before the script\n{USAGE}", file=sys.stderr)
-        return 2
-    if not argv:
-        print(USAGE, file=sys.stderr)
-        return 2
-    return run_script(argv[0], argv[1:], seed=seed)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

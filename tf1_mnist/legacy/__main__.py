@@ -1,0 +1,7 @@
+"""``python -m tf1_mnist.legacy [--seed=N] SCRIPT.py [its arguments]``."""
+
+import sys
+
+from tf1_mnist.legacy import main
+
+sys.exit(main())

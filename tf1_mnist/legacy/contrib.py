@@ -1,0 +1,146 @@
+"""``tf.contrib`` under the legacy runner: the parts MNIST tutorials use that have an exact
+TF 1.x equivalent, and a clear refusal naming a replacement for the rest.
+
+The mappings follow TensorFlow 2's own upgrade tool (``tf_upgrade_v2``), which moved
+``tf.contrib.rnn``'s cells and ``static_*rnn`` into ``tf.compat.v1.nn``, and the
+``tf-slim`` package, where ``tf.contrib.slim``, ``tf.contrib.layers``' layers, initializers,
+regularizers and summaries and ``tf.contrib.framework``'s ``arg_scope`` live on unchanged.
+``tf.contrib.learn``'s MNIST reader is TensorFlow's ``input_data``, ours.
+"""
+
+from __future__ import annotations
+
+import types
+from typing import Any
+
+from tf1_mnist import input_data
+from tf1_mnist.legacy.shim import ESTIMATOR, Lazy, Namespace, package_module
+
+UNSUPPORTED = {
+    "factorization": "`tf.contrib.factorization` (k-means, WALS) has no TF 1.x core equivalent: "
+    "use scikit-learn's KMeans (pip install scikit-learn)",
+    "tensor_forest": "`tf.contrib.tensor_forest` (random forests) has no TF 1.x core "
+    "equivalent: use scikit-learn's RandomForestClassifier (pip install scikit-learn)",
+    "boosted_trees": "`tf.contrib.boosted_trees` has no TF 1.x core equivalent (tf.estimator's "
+    "BoostedTrees went with tf.estimator in TensorFlow 2.16): use scikit-learn's "
+    "GradientBoostingClassifier (pip install scikit-learn)",
+    "learn": "`tf.contrib.learn`'s estimators went with tf.estimator: "
+    + ESTIMATOR.split(": ", 1)[1],
+}
+
+
+def refusal(parts: list[str]) -> str:
+    """The message for ``tf.contrib.<parts...>``, which the runner does not provide."""
+    name = ".".join(parts)
+    if parts and parts[0] in UNSUPPORTED:
+        message = UNSUPPORTED[parts[0]]
+        return message if len(parts) == 1 else f"`tf.contrib.{name}`: {message}"
+    return (
+        f"`tf.contrib.{name}` was removed in TensorFlow 2 and has no TF 1.x equivalent that "
+        "tf1_mnist.legacy maps (it maps tf.contrib.rnn, .layers, .slim, .framework, .keras, "
+        ".losses and .learn's MNIST reader): replace it by hand, following TensorFlow's "
+        "tf_upgrade_v2 list of moves"
+    )
+
+
+def _missing(prefix: str) -> Any:
+    return lambda attr: refusal([prefix, attr])
+
+
+def _slim() -> Any:
+    """The tf-slim package, which imports ``tensorflow.python.framework.ops.Tensor``: that
+    name moved to ``tensor.Tensor`` in TensorFlow 2.17 and is aliased back for it."""
+    import tensorflow as tf
+    from tensorflow.python.framework import ops
+
+    if not hasattr(ops, "Tensor"):
+        ops.Tensor = tf.Tensor
+    import tf_slim
+
+    return tf_slim
+
+
+def _mnist_reader() -> types.ModuleType:
+    """``tf.contrib.learn.datasets.mnist``: TensorFlow's MNIST reader, which is ours."""
+    module = types.ModuleType("tensorflow.contrib.learn.python.learn.datasets.mnist")
+    for name in (
+        "read_data_sets",
+        "load_mnist",
+        "DataSet",
+        "extract_images",
+        "extract_labels",
+        "dense_to_one_hot",
+        "maybe_download",
+        "SOURCE_URL",
+    ):
+        if hasattr(input_data, name):
+            setattr(module, name, getattr(input_data, name))
+    module.SOURCE_URL = input_data.DEFAULT_SOURCE_URL
+    return module
+
+
+def _load_dataset(name: str, size: str = "small", test_with_fake_data: bool = False) -> Any:
+    """``tf.contrib.learn.datasets.load_dataset``: only 'mnist' is an MNIST tutorial's."""
+    if name != "mnist":
+        raise ValueError(f"tf1_mnist.legacy provides only the 'mnist' data set, not {name!r}")
+    return input_data.load_mnist()
+
+
+def namespace(v1: Any) -> Namespace:
+    """``tensorflow.contrib`` and its mapped parts."""
+    mnist = _mnist_reader()
+    datasets = Namespace(
+        "tensorflow.contrib.learn.python.learn.datasets",
+        package_module("datasets"),
+        {"mnist": mnist, "load_dataset": _load_dataset},
+        missing=_missing("learn.datasets"),
+    )
+    learn_python_learn = Namespace(
+        "tensorflow.contrib.learn.python.learn",
+        package_module("learn"),
+        {"datasets": datasets},
+        missing=_missing("learn"),
+    )
+    learn = Namespace(
+        "tensorflow.contrib.learn",
+        package_module("learn"),
+        {
+            "datasets": datasets,
+            "python": Namespace(
+                "tensorflow.contrib.learn.python",
+                package_module("python"),
+                {"learn": learn_python_learn},
+                missing=_missing("learn.python"),
+            ),
+        },
+        missing=_missing("learn"),
+    )
+    rnn = Namespace(
+        "tensorflow.contrib.rnn",
+        v1.nn.rnn_cell,
+        {
+            "static_rnn": v1.nn.static_rnn,
+            "static_bidirectional_rnn": v1.nn.static_bidirectional_rnn,
+            "static_state_saving_rnn": v1.nn.static_state_saving_rnn,
+        },
+        missing=_missing("rnn"),
+    )
+    slim = Lazy(_slim)
+    parts = {
+        "rnn": rnn,
+        "layers": Namespace("tensorflow.contrib.layers", slim, missing=_missing("layers")),
+        "slim": Namespace("tensorflow.contrib.slim", slim, missing=_missing("slim")),
+        "framework": Namespace("tensorflow.contrib.framework", slim, missing=_missing("framework")),
+        "losses": Namespace(
+            "tensorflow.contrib.losses", Lazy(lambda: _slim().losses), missing=_missing("losses")
+        ),
+        "keras": Lazy(lambda: v1.keras),  # tf.contrib.keras (1.2-1.3) became tf.keras
+        "learn": learn,
+    }
+    return Namespace(
+        "tensorflow.contrib",
+        package_module("tensorflow.contrib"),
+        parts,
+        refused={name: UNSUPPORTED[name] for name in UNSUPPORTED if name not in parts},
+        missing=lambda attr: refusal([attr]),
+    )

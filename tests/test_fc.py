@@ -4,6 +4,7 @@ loop (the harness mechanics it shares with every port are in test_harness.py).""
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,9 @@ def test_graph_has_the_blogs_scopes_names_and_shapes() -> None:
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> tuple[Path, str]:
+def trained(
+    tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path
+) -> tuple[Path, subprocess.CompletedProcess]:
     """``python -m tf1_mnist.fc`` at the blog's budget, once for this module."""
     out = tmp_path_factory.mktemp("fc")
     proc = run_cli(
@@ -57,17 +60,18 @@ def trained(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> tuple[
         f"--ckpt_dir={out / 'ckpt'}",
     )
     assert proc.returncode == 0, proc.stderr
-    return out, proc.stdout
+    return out, proc
 
 
-def test_blog_budget_reaches_reference(trained: tuple[Path, str]) -> None:
-    out, stdout = trained
+def test_blog_budget_reaches_reference(trained: tuple) -> None:
+    out, proc = trained
+    stdout, stderr = proc.stdout, proc.stderr
     step_lines = re.findall(
-        r"^step (\d+): loss of the 50 samples ([0-9.]+), accuracy ([0-9.]+)$", stdout, re.MULTILINE
+        r"^第 (\d+) 步的50个样本损失为:([0-9.]+) , 准确率为:([0-9.]+)$", stdout, re.MULTILINE
     )
     steps = list(range(BUDGET.steps))
     assert [int(s[0]) for s in step_lines] == steps  # every step, like the post
-    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", stdout).group(1))
+    accuracy = float(re.search(r"test accuracy: ([0-9.]+)", stderr).group(1))  # ours
     assert accuracy >= BUDGET.threshold
     ckpt = out / "ckpt" / "fc"
     assert tf.train.latest_checkpoint(str(ckpt)).endswith("fc_nn_model-2000")  # saved at the end
@@ -76,7 +80,7 @@ def test_blog_budget_reaches_reference(trained: tuple[Path, str]) -> None:
     assert len(event_steps(out / "logs" / "fc", "w1")) == BUDGET.steps
 
 
-def test_predict_mode_prints_the_blogs_lines(trained: tuple[Path, str], mnist_dir: Path) -> None:
+def test_predict_mode_prints_the_posts_lines(trained: tuple, mnist_dir: Path) -> None:
     out, _ = trained
     proc = run_cli(
         "tf1_mnist.fc",
@@ -89,17 +93,17 @@ def test_predict_mode_prints_the_blogs_lines(trained: tuple[Path, str], mnist_di
     assert proc.returncode == 0, proc.stderr
     png_pixels(out / "logs" / "fc" / "predictions.png", (1000, 1200))  # the first 25 samples
     lines = re.findall(
-        r"^sample (\d+): true digit (\d), predicted digit (\d)$", proc.stdout, re.MULTILINE
+        r"^第 (\d+) 样本,真实的图片数字为:(\d), 神经网络预测的数字为:(\d) $", proc.stdout, re.M
     )
     assert [int(i) for i, _, _ in lines] == list(range(100))
     right = sum(t == p for _, t, p in lines)
-    assert f"{right}/100 predicted correctly" in proc.stdout
+    assert f"{right}/100 predicted correctly" in proc.stderr
     assert right >= 70  # the model is ~85% accurate
-    assert "fc_nn_model-2000" in proc.stdout
+    assert "fc_nn_model-2000" in proc.stderr
     assert event_steps(out / "logs" / "fc", "loss") == list(range(2000))  # predicting wrote nothing
 
 
-def test_second_run_trains_nothing_and_reports(trained: tuple[Path, str], mnist_dir: Path) -> None:
+def test_second_run_trains_nothing_and_reports(trained: tuple, mnist_dir: Path) -> None:
     out, _ = trained
     cfg = fc.PORT.config(
         data_dir=str(mnist_dir), logdir=str(out / "logs"), ckpt_dir=str(out / "ckpt")

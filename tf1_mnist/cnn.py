@@ -11,6 +11,7 @@ from __future__ import annotations
 from tf1_mnist import harness
 from tf1_mnist.compat import global_step, tf
 from tf1_mnist.config import Config
+from tf1_mnist.console import Line, Lines
 from tf1_mnist.registry import Budget, Model, ModelSpec
 
 
@@ -132,6 +133,14 @@ PORT = ModelSpec(
         eval_batch_size=500,
     ),
     checkpoint_name="cnn",
+    # The post prints nothing; these are the lines of the "Deep MNIST for Experts" tutorial it
+    # follows (the step line's accuracy is the batch's with dropout off, before the step).
+    lines={
+        "post": Lines(
+            step=Line("step %d, training accuracy %g", ("step", "eval_accuracy")),
+            test=Line("test accuracy %g", ("test_accuracy",)),
+        )
+    },
 )
 
 if __name__ == "__main__":

@@ -6,12 +6,11 @@ scopes, ``tf.train`` optimizers and ``Saver``, ``tf.summary`` writers, as the po
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")  # before TensorFlow loads its C++ logging
+from tf1_mnist import quiet
 
-import tensorflow as _tf  # noqa: E402
+_tf = quiet.import_tensorflow()  # without the C++ start-up preamble (tf1_mnist.quiet)
 
 tf = _tf.compat.v1
 """``tf.compat.v1``, the API of the posts."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from tf1_mnist.cli import option
+from tf1_mnist.console import LANGS
 
 
 @dataclasses.dataclass
@@ -62,3 +63,9 @@ class Config:
         "", "Folder for the PNG figures (default: the run's summaries folder LOGDIR/<model>/)."
     )
     show: bool = option(False, "Also open the figures in a window (needs a display).")
+    lang: str = option(
+        "post",
+        "post: print the post's own lines (its format strings, in its language); en: their "
+        "English translation. Lines of ours go to stderr either way.",
+        choices=LANGS,
+    )

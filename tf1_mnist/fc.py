@@ -11,6 +11,7 @@ from __future__ import annotations
 from tf1_mnist import harness
 from tf1_mnist.compat import global_step, tf
 from tf1_mnist.config import Config
+from tf1_mnist.console import Line, Lines
 from tf1_mnist.registry import Budget, Model, ModelSpec
 
 
@@ -81,6 +82,29 @@ PORT = ModelSpec(
         save_every=100,
     ),
     checkpoint_name="fc_nn_model",
+    lines={
+        "post": Lines(
+            # Deliberate difference: the post writes the batch size into the text ("50个样本");
+            # %d prints the same 50 by default and the truth with another --batch_size.
+            step=Line(
+                "第 %d 步的%d个样本损失为:%f , 准确率为:%f",
+                ("step", "batch_size", "loss", "accuracy"),
+            ),
+            sample=Line(
+                "第 %d 样本,真实的图片数字为:%d, 神经网络预测的数字为:%d ",
+                ("index", "true", "predicted"),
+            ),
+        ),
+        "en": Lines(
+            step=Line(
+                "Step %d, loss of the %d samples: %f , accuracy: %f",
+                ("step", "batch_size", "loss", "accuracy"),
+            ),
+            sample=Line(
+                "Sample %d, true digit: %d, predicted digit: %d ", ("index", "true", "predicted")
+            ),
+        ),
+    },
 )
 
 if __name__ == "__main__":

@@ -26,8 +26,9 @@ from absl import logging
 from tf1_mnist import checkpoints, cli, input_data, plots
 from tf1_mnist.compat import global_step, tf
 from tf1_mnist.config import Config
+from tf1_mnist.console import Lines, note, say
 from tf1_mnist.errors import CheckpointError, DivergedError
-from tf1_mnist.registry import Model, ModelSpec, RunContext, run_dirs
+from tf1_mnist.registry import Model, ModelSpec, RunContext, RunDirs, run_dirs
 
 PROGRESS_SECONDS = 10.0  # how often a long run reports steps/s and its ETA on stderr
 
@@ -105,27 +106,47 @@ class RunResult:
 
 
 def run(spec: ModelSpec, cfg: Config) -> RunResult:
-    """Train (``is_train=1``) or predict (``is_train=0``) one port; return what happened."""
+    """Train (``is_train=1``) or predict (``is_train=0``) one port; return what happened.
+
+    Training first proves its folders writable and takes the checkpoint folder's lock, so a
+    bad folder or a second run into the same folder fails at once, before any work.
+    """
     dirs = run_dirs(spec, cfg)
-    if cfg.fresh and cfg.is_train:
-        for folder in (dirs.ckpt_dir, dirs.logdir):
-            if folder.exists():
-                shutil.rmtree(folder)
-                print(f"--fresh: removed {folder}/")
+    if not cfg.is_train:
+        return _predict(spec, cfg, dirs)
+    checkpoints.ensure_writable(dirs.ckpt_dir, "checkpoints")
+    checkpoints.ensure_writable(dirs.logdir, "summaries")
+    if cfg.plots:
+        checkpoints.ensure_writable(dirs.plot_dir, "figures")
+    with checkpoints.training_lock(dirs.ckpt_dir):
+        if cfg.fresh:
+            checkpoints.clear(dirs.ckpt_dir)
+            shutil.rmtree(dirs.logdir, ignore_errors=True)
+            note(f"--fresh: removed the checkpoints in {dirs.ckpt_dir}/ and {dirs.logdir}/")
+        return _train_and_test(spec, cfg, dirs)
+
+
+def _predict(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
+    """Post 002's --is_train=0: test samples one by one from the latest checkpoint."""
     built = build_graph(spec, cfg)
     data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed)
-    if not cfg.is_train:
-        with restored_session(spec, cfg, built) as sess:
-            images, labels, predicted = predict_samples(sess, built, data.test, cfg.predict_count)
-            if cfg.plots and len(images):
-                path = dirs.plot_dir / "predictions.png"
-                plots.show_result(
-                    images, labels, predicted, 0, path, num=min(25, len(images)), show=cfg.show
-                )
-                print(f"grid of the predicted samples: {path}")
-        pairs = tuple(zip(labels.tolist(), predicted.tolist(), strict=True))
-        return RunResult(spec.name, predictions=pairs)
+    with restored_session(spec, cfg, built) as sess:
+        images, labels, predicted = predict_samples(
+            sess, built, data.test, cfg.predict_count, spec.lines_for(cfg.lang)
+        )
+        if cfg.plots and len(images):
+            path = dirs.plot_dir / "predictions.png"
+            plots.show_result(
+                images, labels, predicted, 0, path, num=min(25, len(images)), show=cfg.show
+            )
+            note(f"grid of the predicted samples: {path}")
+    pairs = tuple(zip(labels.tolist(), predicted.tolist(), strict=True))
+    return RunResult(spec.name, predictions=pairs)
 
+
+def _train_and_test(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
+    built = build_graph(spec, cfg)
+    data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed)
     with tf.Session(graph=built.graph) as sess:
         restored = checkpoints.restore_latest(sess, built.saver, dirs.ckpt_dir, spec.name)
         if spec.prologue is not None:
@@ -133,12 +154,16 @@ def run(spec: ModelSpec, cfg: Config) -> RunResult:
         if restored is None:
             sess.run(built.init)
         else:
-            print(f"restored {restored}: resuming at step {sess.run(built.global_step)}")
+            note(f"restored {restored}: resuming at step {sess.run(built.global_step)}")
         training = train(sess, built, data, cfg)
         if training.interrupted_by is not None:
             return RunResult(spec.name, training)
         test_loss, test_accuracy = evaluate(sess, built.model, data.test, cfg.eval_batch_size)
-        print(f"test accuracy: {test_accuracy:.4f}")
+        say(
+            "test",
+            spec.lines_for(cfg.lang),
+            {"test_accuracy": test_accuracy, "test_accuracy_float32": np.float32(test_accuracy)},
+        )
         if spec.epilogue is not None:
             spec.epilogue(
                 RunContext(
@@ -169,7 +194,7 @@ def restored_session(
                 f"no checkpoint in {ckpt_dir}/: train first with "
                 f"`python -m tf1_mnist.{spec.name}` (same --ckpt_dir)"
             )
-        print(f"restored {restored} (step {sess.run(built.global_step)})")
+        note(f"restored {restored} (step {sess.run(built.global_step)})")
         yield sess
 
 
@@ -223,7 +248,7 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
     dirs = run_dirs(spec, cfg)
     first = step = int(sess.run(built.global_step))
     if step >= cfg.max_steps:
-        print(f"already trained {step} steps (--max_steps={cfg.max_steps}); --fresh retrains")
+        note(f"already trained {step} steps (--max_steps={cfg.max_steps}); --fresh retrains")
         return TrainResult(first, step, 0.0)
     dirs.ckpt_dir.mkdir(parents=True, exist_ok=True)
     writer = _writer(dirs.logdir, graph=built.graph if step == 0 else None)
@@ -232,6 +257,9 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
     validation_writer = _writer(dirs.logdir / "validation") if cfg.eval_every > 0 else None
     fetches = {"train": m.train_op, "loss": m.loss, "accuracy": m.accuracy}
     with_summary = dict(fetches, summary=built.summaries)
+    lines = spec.lines_for(cfg.lang)
+    # Post 001's tutorial prints the batch's accuracy with dropout off, before the step.
+    eval_accuracy = lines.step is not None and "eval_accuracy" in lines.step.fields
     saved_step = step
     interrupts = _Interrupts()
     start = time.perf_counter()
@@ -239,6 +267,10 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
         with interrupts.installed():
             while step < cfg.max_steps and interrupts.signum is None:
                 xs, ys = data.train.next_batch(cfg.batch_size)
+                log = cfg.log_every > 0 and step % cfg.log_every == 0
+                before = None
+                if log and eval_accuracy:
+                    before = sess.run(m.accuracy, {m.x: xs, m.labels: ys, **m.eval_feed})
                 summarize = (
                     built.summaries is not None
                     and cfg.summary_every > 0
@@ -252,11 +284,9 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
                     raise _diverged(spec, cfg, out["loss"], step, saved_step)
                 if summarize:
                     writer.add_summary(out["summary"], step)
-                if cfg.log_every > 0 and step % cfg.log_every == 0:
-                    print(
-                        f"step {step}: loss of the {len(xs)} samples {out['loss']:f}, "
-                        f"accuracy {out['accuracy']:f}"
-                    )
+                if log:
+                    values = dict(out, step=step, batch_size=len(xs), eval_accuracy=before)
+                    say("step", lines, values)
                 step += 1
                 if cfg.eval_every > 0 and step % cfg.eval_every == 0:
                     validate(sess, built, data, cfg, step, validation_writer)
@@ -278,10 +308,9 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
         if validation_writer is not None:
             validation_writer.close()
     if interrupts.signum is not None:
-        print(
+        note(
             f"interrupted at step {step}: checkpoint {dirs.ckpt_prefix}-{step} saved and "
-            "summaries flushed; run the same command again to resume",
-            file=sys.stderr,
+            "summaries flushed; run the same command again to resume"
         )
     return TrainResult(first, step, seconds, interrupts.signum)
 
@@ -351,8 +380,13 @@ def validate(
     written with the training run's tags so TensorBoard overlays the two curves."""
     loss, acc = evaluate(sess, built.model, data.validation, cfg.eval_batch_size)
     epochs, rest = divmod(step * cfg.batch_size, data.train.num_examples)
-    where = f"epoch {epochs:2d}" if rest == 0 else f"step {step}"
-    print(f"{where}: validation loss {loss:9f}, accuracy {acc:.4f}")
+    values = {
+        "loss": loss,
+        "accuracy": acc,
+        "epoch": epochs if rest == 0 else None,  # a post's epoch line only at whole epochs
+        "where": f"epoch {epochs:2d}" if rest == 0 else f"step {step}",
+    }
+    say("validation", built.spec.lines_for(cfg.lang), values)
     summary = tf.Summary(
         value=[
             tf.Summary.Value(tag=built.spec.loss_tag, simple_value=loss),
@@ -383,7 +417,7 @@ def predict_digits(sess: Any, built: BuiltGraph, images: np.ndarray, batch_size:
 
 
 def predict_samples(
-    sess: Any, built: BuiltGraph, dataset: input_data.DataSet, count: int
+    sess: Any, built: BuiltGraph, dataset: input_data.DataSet, count: int, lines: Lines
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Post 002's prediction loop: ``count`` samples one at a time, true vs predicted digit.
 
@@ -399,9 +433,9 @@ def predict_samples(
         images.append(image[0])
         labels.append(true)
         predicted.append(int(digit))
-        print(f"sample {i}: true digit {true}, predicted digit {int(digit)}")
+        say("sample", lines, {"index": i, "true": true, "predicted": int(digit)})
     right = sum(t == p for t, p in zip(labels, predicted, strict=True))
-    print(f"{right}/{count} predicted correctly")
+    note(f"{right}/{count} predicted correctly")
     return np.array(images), np.array(labels, dtype=np.int64), np.array(predicted, dtype=np.int64)
 
 

@@ -15,52 +15,42 @@ import numpy as np
 from tf1_mnist import harness, plots
 from tf1_mnist.compat import global_step, tf
 from tf1_mnist.config import Config
+from tf1_mnist.console import Line, Lines, note
 from tf1_mnist.registry import Budget, Model, ModelSpec, RunContext
 
 TRAIN_EPOCHS = 50
 BATCH_SIZE = 100
 BATCH_NUM = int(55000 / BATCH_SIZE)  # batches per epoch: int(mnist.train.num_examples / 100)
 
+# The words of the post's first cell, and their English translation (--lang=en).
+WORDS = {
+    "post": ("训练集数量:", "特征值组成:", "标签组成:", "标签值:", "独热编码表示:"),
+    "en": ("training examples:", "features:", "labels:", "label:", "one-hot:"),
+}
+
 
 def look_at_the_data(run: RunContext) -> None:
     """The post's first cell: counts and shapes, one batch, one label, one image."""
     mnist = run.data
+    count, features, labels, label, one_hot = WORDS[run.cfg.lang]
     print(
-        "training set:",
+        count,
         mnist.train.num_examples,
-        "images:",
+        features,
         mnist.train.images.shape,
-        "labels:",
+        labels,
         mnist.train.labels.shape,
     )
-    batch_images, batch_labels = mnist.train.next_batch(batch_size=10)
+    batch_images, batch_labels = mnist.train.next_batch(batch_size=10)  # 批量读取数据
     print(batch_images.shape, batch_labels.shape)
-    print("label:", np.argmax(mnist.train.labels[1000]), end=" ")
-    print("one-hot:", mnist.train.labels[1000])
+    print(label, np.argmax(mnist.train.labels[1000]), end=" ")
+    print(one_hot, mnist.train.labels[1000])
     if run.cfg.plots:
         # Deliberate difference: saved as PNG (a window only with --show).
         path = plots.plot_image(
             mnist.train.images[1000], run.plot_dir / "train_image_1000.png", show=run.cfg.show
         )
-        print(f"train.images[1000]: {path}")
-
-
-def show_test_predictions(run: RunContext) -> None:
-    """The post's last cell: predict the test set, show 10 test images from index 10."""
-    if not run.cfg.plots:
-        return
-    mnist = run.data
-    prediction_result = run.predict(mnist.test.images)
-    path = plots.show_result(
-        mnist.test.images,
-        mnist.test.labels,
-        prediction_result,
-        10,
-        run.plot_dir / "test_predictions.png",
-        num=10,
-        show=run.cfg.show,
-    )
-    print(f"grid of test predictions: {path}")
+        note(f"train.images[1000]: {path}")
 
 
 def build(cfg: Config) -> Model:
@@ -93,6 +83,24 @@ def build(cfg: Config) -> Model:
     )
 
 
+def show_test_predictions(run: RunContext) -> None:
+    """The post's last cell: predict the test set, show 10 test images from index 10."""
+    if not run.cfg.plots:
+        return
+    mnist = run.data
+    prediction_result = run.predict(mnist.test.images)
+    path = plots.show_result(
+        mnist.test.images,
+        mnist.test.labels,
+        prediction_result,
+        10,
+        run.plot_dir / "test_predictions.png",
+        num=10,
+        show=run.cfg.show,
+    )
+    note(f"grid of test predictions: {path}")
+
+
 PORT = ModelSpec(
     name="logistic",
     post="004: Python如何利用逻辑回归模型解决MNIST手写数字识别问题",
@@ -118,6 +126,15 @@ PORT = ModelSpec(
     prologue=look_at_the_data,
     epilogue=show_test_predictions,
     divergence_hint="the post's -sum(y * log(pred)) is NaN once a softmax output reaches 0",
+    # After each epoch, the validation set's loss and accuracy (the post's only training line).
+    lines={
+        "post": Lines(
+            validation=Line("第%2d轮训练:损失为:%9f,准确率:%.4f", ("epoch", "loss", "accuracy"))
+        ),
+        "en": Lines(
+            validation=Line("Epoch %2d: loss: %9f, accuracy: %.4f", ("epoch", "loss", "accuracy"))
+        ),
+    },
 )
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from tf1_mnist.config import Config
+from tf1_mnist.console import Lines
 from tf1_mnist.errors import ConfigError
 
 PORTS = ("softmax", "cnn", "fc", "logistic")
@@ -94,6 +95,11 @@ class ModelSpec:
     accuracy_tag: str = "acc"
     """The scalar summary tags of the batch loss and accuracy; validation is written with the
     same tags as a second TensorBoard run so the curves overlay."""
+    lines: Mapping[str, Lines] = dataclasses.field(default_factory=dict)
+    """What the post prints, by ``--lang`` (``post``: its own format strings; ``en``)."""
+
+    def lines_for(self, lang: str) -> Lines:
+        return self.lines.get(lang) or self.lines.get("post") or Lines()
 
     def budget_for(self, quick: bool = False) -> Budget:
         return self.quick if quick and self.quick is not None else self.budget

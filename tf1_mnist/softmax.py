@@ -9,6 +9,7 @@ from __future__ import annotations
 from tf1_mnist import harness
 from tf1_mnist.compat import global_step, tf
 from tf1_mnist.config import Config
+from tf1_mnist.console import Line, Lines
 from tf1_mnist.registry import Budget, Model, ModelSpec
 
 
@@ -68,6 +69,8 @@ PORT = ModelSpec(
     defaults=dict(batch_size=100, learning_rate=0.5, log_every=0, summary_every=10),
     checkpoint_name="softmax",
     divergence_hint="the post's -sum(y_ * log(y)) is NaN once a softmax output reaches 0",
+    # The post's only line: print(sess.run(accuracy, feed_dict=<the test set>)).
+    lines={"post": Lines(test=Line("%s", ("test_accuracy_float32",)))},
 )
 
 if __name__ == "__main__":

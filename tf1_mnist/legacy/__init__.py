@@ -26,7 +26,6 @@ from pathlib import Path
 
 # Keras 2 for tf.layers and tf.keras in TF1 graphs: read when TensorFlow is first imported.
 os.environ["TF_USE_LEGACY_KERAS"] = "1"
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "1")
 
 from absl import flags  # noqa: E402
 

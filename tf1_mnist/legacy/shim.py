@@ -19,7 +19,7 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from tf1_mnist import input_data
+from tf1_mnist import input_data, quiet
 from tf1_mnist.errors import Error
 
 
@@ -142,12 +142,79 @@ def _nn(v1: Any) -> Namespace:
 
 
 def _patch_rnn_module() -> None:
-    """``from tensorflow.python.ops import rnn`` then ``rnn.rnn(...)`` (TF 0.x): the module is
-    TensorFlow's own, its two 0.x functions added under their old names."""
+    """``from tensorflow.python.ops import rnn`` then ``rnn.rnn(...)`` (TF 0.9-0.12): the
+    module is TensorFlow's own, its two 0.x functions added under their old names; and
+    ``tensorflow.python.ops.constant_op`` (0.x), which moved to ``framework``."""
+    from tensorflow.python.framework import constant_op
     from tensorflow.python.ops import rnn
 
     rnn.rnn = rnn.static_rnn
     rnn.bidirectional_rnn = rnn.static_bidirectional_rnn
+    sys.modules.setdefault("tensorflow.python.ops.constant_op", constant_op)
+
+
+def _models_rnn(v1: Any) -> dict[str, types.ModuleType]:
+    """``from tensorflow.models.rnn import rnn, rnn_cell`` (TF 0.6-0.8), with that era's
+    semantics: LSTM states concatenated by default (``state_is_tuple=False``; 1.0 made tuples
+    the default), cells taking the old ``input_size`` argument (ignored since 0.9), and
+    ``bidirectional_rnn`` returning the outputs alone (0.9 added the two final states)."""
+    cells = types.ModuleType("tensorflow.models.rnn.rnn_cell")
+    cells.__dict__.update(
+        {name: getattr(v1.nn.rnn_cell, name) for name in dir(v1.nn.rnn_cell) if name[0] != "_"}
+    )
+
+    def old_cell(base: type, concatenated: bool) -> type:
+        def __init__(self: Any, num_units: int, *args: Any, **kwargs: Any) -> None:
+            kwargs.pop("input_size", None)
+            if concatenated:
+                kwargs.setdefault("state_is_tuple", False)
+            base.__init__(self, num_units, *args, **kwargs)
+
+        return type(base.__name__, (base,), {"__init__": __init__})
+
+    cells.BasicLSTMCell = old_cell(v1.nn.rnn_cell.BasicLSTMCell, concatenated=True)
+    cells.GRUCell = old_cell(v1.nn.rnn_cell.GRUCell, concatenated=False)
+    cells.BasicRNNCell = old_cell(v1.nn.rnn_cell.BasicRNNCell, concatenated=False)
+
+    def multi_rnn_cell(cells_: list, state_is_tuple: bool = False) -> Any:
+        return v1.nn.rnn_cell.MultiRNNCell(cells_, state_is_tuple=state_is_tuple)
+
+    cells.MultiRNNCell = multi_rnn_cell
+
+    def bidirectional_rnn(*args: Any, **kwargs: Any) -> Any:
+        outputs, _, _ = v1.nn.static_bidirectional_rnn(*args, **kwargs)
+        return outputs
+
+    rnn = types.ModuleType("tensorflow.models.rnn.rnn")
+    rnn.rnn = v1.nn.static_rnn
+    rnn.bidirectional_rnn = bidirectional_rnn
+    rnn.rnn_cell = cells
+    package = package_module("tensorflow.models.rnn")
+    package.rnn, package.rnn_cell = rnn, cells
+    models = package_module("tensorflow.models")
+    models.rnn = package
+    return {
+        "tensorflow.models": models,
+        "tensorflow.models.rnn": package,
+        "tensorflow.models.rnn.rnn": rnn,
+        "tensorflow.models.rnn.rnn_cell": cells,
+    }
+
+
+def _soft_placement(session_class: type) -> type:
+    """A session that places an op pinned to a device this machine lacks (``/gpu:0`` in a
+    GPU-era script) on one it has, as ``allow_soft_placement`` does, instead of failing."""
+
+    def __init__(self: Any, target: str = "", graph: Any = None, config: Any = None) -> None:
+        import tensorflow as real_tf
+
+        placed = real_tf.compat.v1.ConfigProto()
+        if config is not None:
+            placed.CopyFrom(config)  # the script's own options, and this one on top
+        placed.allow_soft_placement = True
+        session_class.__init__(self, target, graph, placed)
+
+    return type(session_class.__name__, (session_class,), {"__init__": __init__})
 
 
 # --------------------------------------------------------------------------- tf.app.flags
@@ -323,6 +390,32 @@ class _Finder(importlib.abc.MetaPathFinder):
         return importlib.machinery.ModuleSpec(fullname, _Provided(obj))
 
 
+class _LocalLoader(importlib.abc.MetaPathFinder):
+    """A tutorial's own copy of TensorFlow's ``input_data.py`` beside the script downloads
+    MNIST from mirrors that are gone and ignores ``$TF1_MNIST_DATA_DIR``: ``import input_data``
+    of such a copy gets ``tf1_mnist.input_data`` (the same API), with a note saying so."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
+        if fullname != "input_data" or path is not None:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname)
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            return None
+        try:
+            text = open(spec.origin, encoding="utf-8", errors="replace").read()
+        except OSError:
+            return None
+        if not ("def maybe_download" in text and "def read_data_sets" in text):
+            return None  # a loader of the script's own: imported as is
+        print(
+            f"note: {spec.origin} is a copy of TensorFlow's MNIST loader, which downloads "
+            "from mirrors that are gone; using tf1_mnist.input_data (the same API, and it "
+            "finds $TF1_MNIST_DATA_DIR)",
+            file=sys.stderr,
+        )
+        return importlib.machinery.ModuleSpec(fullname, _Provided(input_data))
+
+
 def _is_package(module: Any) -> bool:
     try:
         return bool(getattr(module, "__path__", None))
@@ -342,7 +435,7 @@ def install() -> types.ModuleType:
     (once: a second call returns the same namespace)."""
     if isinstance(sys.modules.get("tensorflow"), Namespace):
         return sys.modules["tensorflow"]
-    import tensorflow as real_tf
+    real_tf = quiet.import_tensorflow()
 
     from tf1_mnist.legacy import contrib, keras_compat, tutorial_mnist
 
@@ -352,6 +445,7 @@ def install() -> types.ModuleType:
     _patch_rnn_module()
 
     train = Namespace("tensorflow.train", v1.train, {"SummaryWriter": v1.summary.FileWriter})
+    models_rnn = _models_rnn(v1)
     flags = _flags_module(v1)
     app = Namespace("tensorflow.app", v1.app, {"flags": flags})
     tf = Namespace(
@@ -365,6 +459,10 @@ def install() -> types.ModuleType:
             flags=flags,
             contrib=contrib.namespace(v1),
             keras=keras_compat.namespace(v1),
+            types=Namespace("tensorflow.types", v1.dtypes),  # TF 0.5-0.6 kept dtypes there
+            models=models_rnn["tensorflow.models"],
+            Session=_soft_placement(v1.Session),
+            InteractiveSession=_soft_placement(v1.InteractiveSession),
         ),
         refused={"estimator": ESTIMATOR},
     )
@@ -375,6 +473,7 @@ def install() -> types.ModuleType:
     tf.__file__ = real_tf.__file__
     tf.__version__ = real_tf.__version__
     sys.modules["tensorflow"] = tf
+    sys.modules.update(models_rnn)
 
     # TensorFlow's tutorial modules, under their 0.7-1.15 and 0.5-0.6 import paths.
     for root in ("tensorflow.examples.tutorials.mnist", "tensorflow.g3doc.tutorials.mnist"):
@@ -393,4 +492,5 @@ def install() -> types.ModuleType:
             sys.modules[f"{root}.{name}"] = module
             setattr(parent, name, module)
     sys.meta_path.insert(0, _Finder(tf, [package_dir]))
+    sys.meta_path.insert(0, _LocalLoader())
     return tf

@@ -138,7 +138,8 @@ def synthetic_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def cnn_short_run(
     tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path
 ) -> tuple[Path, list, str]:
-    """``python -m tf1_mnist.cnn --max_steps=500`` (its quick budget) as the README says, once
+    """``python -m tf1_mnist.cnn --max_steps=500 --embedding=2000 --pr_curves`` (its quick
+    budget, and what TensorBoard's projector and PR-curve pages show) as the README says, once
     per session.
 
     Returns the output folder, the folder flags and the printed output.
@@ -146,7 +147,9 @@ def cnn_short_run(
     out = tmp_path_factory.mktemp("cnn")
     args = [f"--data_dir={mnist_dir}", f"--logdir={out / 'logs'}", f"--ckpt_dir={out / 'ckpt'}"]
     steps = registry.get("cnn").quick.steps
-    proc = run_cli("tf1_mnist.cnn", f"--max_steps={steps}", *args)
+    proc = run_cli(
+        "tf1_mnist.cnn", f"--max_steps={steps}", "--embedding=2000", "--pr_curves", *args
+    )
     assert proc.returncode == 0, proc.stderr
     return out, args, proc.stdout
 

@@ -103,6 +103,8 @@ def build(cfg: Config) -> Model:
         accuracy=accuracy,
         train_feed={keep_prob: 0.5},
         eval_feed={keep_prob: 1.0},
+        embedding=h_fc1,
+        embedding_layer="fc1, the 1024 ReLU units before dropout",
     )
 
 

@@ -63,6 +63,17 @@ class Config:
         "", "Folder for the PNG figures (default: the run's summaries folder LOGDIR/<model>/)."
     )
     show: bool = option(False, "Also open the figures in a window (needs a display).")
+    embedding: int = option(
+        0,
+        "After training, write the last hidden layer's activations for the first N test "
+        "images (N <= 10000) as TensorBoard's projector run LOGDIR/<model>/projector/ "
+        "(0: none).",
+    )
+    pr_curves: bool = option(
+        False,
+        "Write a precision/recall curve per digit on the test set (TensorBoard's PR CURVES) "
+        "at every --eval_every and after training.",
+    )
     lang: str = option(
         "post",
         "post: print the post's own lines (its format strings, in its language); en: their "

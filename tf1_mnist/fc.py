@@ -59,7 +59,14 @@ def build(cfg: Config) -> Model:
     tf.summary.histogram("b2", bias_2)
 
     return Model(
-        x=x, labels=y_true, logits=y_predict, loss=loss, train_op=train_op, accuracy=accuracy
+        x=x,
+        labels=y_true,
+        logits=y_predict,
+        loss=loss,
+        train_op=train_op,
+        accuracy=accuracy,
+        embedding=y1,
+        embedding_layer="the 64-unit first layer (linear, as in the post)",
     )
 
 

@@ -23,11 +23,11 @@ from typing import Any
 import numpy as np
 from absl import logging
 
-from tf1_mnist import checkpoints, cli, input_data, plots
+from tf1_mnist import board, checkpoints, cli, input_data, plots
 from tf1_mnist.compat import global_step, tf
 from tf1_mnist.config import Config
 from tf1_mnist.console import Lines, note, say
-from tf1_mnist.errors import CheckpointError, DivergedError
+from tf1_mnist.errors import CheckpointError, ConfigError, DivergedError
 from tf1_mnist.registry import Model, ModelSpec, RunContext, RunDirs, run_dirs
 
 PROGRESS_SECONDS = 10.0  # how often a long run reports steps/s and its ETA on stderr
@@ -114,6 +114,8 @@ def run(spec: ModelSpec, cfg: Config) -> RunResult:
     dirs = run_dirs(spec, cfg)
     if not cfg.is_train:
         return _predict(spec, cfg, dirs)
+    if not 0 <= cfg.embedding <= 10000:
+        raise ConfigError(f"--embedding={cfg.embedding}: give 0 (none) to 10000 test images")
     checkpoints.ensure_writable(dirs.ckpt_dir, "checkpoints")
     checkpoints.ensure_writable(dirs.logdir, "summaries")
     if cfg.plots:
@@ -164,6 +166,11 @@ def _train_and_test(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
             spec.lines_for(cfg.lang),
             {"test_accuracy": test_accuracy, "test_accuracy_float32": np.float32(test_accuracy)},
         )
+        if cfg.pr_curves and not _eval_step(cfg, training.last_step):  # else written already
+            with contextlib.closing(_writer(dirs.logdir)) as writer:
+                write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
+        if cfg.embedding:
+            write_embedding(sess, built, data.test, cfg)
         if spec.epilogue is not None:
             spec.epilogue(
                 RunContext(
@@ -174,6 +181,38 @@ def _train_and_test(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
                 )
             )
     return RunResult(spec.name, training, test_loss, test_accuracy)
+
+
+def _eval_step(cfg: Config, step: int) -> bool:
+    return cfg.eval_every > 0 and step > 0 and step % cfg.eval_every == 0
+
+
+def write_pr_curves(
+    sess: Any, built: BuiltGraph, dataset: input_data.DataSet, cfg: Config, writer: Any, step: int
+) -> None:
+    """One PR curve per digit of ``dataset`` (the test set) at ``step``, for TensorBoard."""
+    probs = probabilities(sess, built, dataset.images, cfg.eval_batch_size)
+    labels = dataset.labels.argmax(axis=1)
+    writer.add_summary(tf.Summary.FromString(board.pr_curves(probs, labels)), step)
+
+
+def write_embedding(sess: Any, built: BuiltGraph, dataset: input_data.DataSet, cfg: Config) -> None:
+    """TensorBoard's projector run for the first ``cfg.embedding`` images of ``dataset``."""
+    m = built.model
+    tensor = m.embedding if m.embedding is not None else m.logits
+    images = dataset.images[: cfg.embedding]
+    activations = np.concatenate(
+        [
+            sess.run(tensor, {m.x: images[i : i + cfg.eval_batch_size], **m.eval_feed})
+            for i in range(0, len(images), cfg.eval_batch_size)
+        ]
+    )
+    predicted = predict_digits(sess, built, images, cfg.eval_batch_size)
+    run_dir = run_dirs(built.spec, cfg).logdir / board.PROJECTOR_RUN
+    labels = dataset.labels[: cfg.embedding].argmax(axis=1)
+    layer = m.embedding_layer or "the logits"
+    board.write_projector(run_dir, activations, images, labels, predicted, layer)
+    note(f"projector: {len(images)} test digits ({layer}) in {run_dir}/")
 
 
 @contextlib.contextmanager
@@ -288,8 +327,10 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
                     values = dict(out, step=step, batch_size=len(xs), eval_accuracy=before)
                     say("step", lines, values)
                 step += 1
-                if cfg.eval_every > 0 and step % cfg.eval_every == 0:
+                if _eval_step(cfg, step):
                     validate(sess, built, data, cfg, step, validation_writer)
+                    if cfg.pr_curves:
+                        write_pr_curves(sess, built, data.test, cfg, writer, step)
                 if cfg.save_every > 0 and step % cfg.save_every == 0:
                     # The graph (.meta) is written with the run's last checkpoint only: it does
                     # not change, and rewriting it doubled the cost of a small model's save.

@@ -80,6 +80,8 @@ def build(cfg: Config) -> Model:
         loss=loss_function,
         train_op=optimizer,
         accuracy=accuracy,
+        embedding=forward,
+        embedding_layer="the logits xW + b",
     )
 
 

@@ -55,6 +55,10 @@ class Model:
     probabilities: Any = None
     train_feed: dict = dataclasses.field(default_factory=dict)
     eval_feed: dict = dataclasses.field(default_factory=dict)
+    embedding: Any = None
+    """The last hidden layer's activations, for TensorBoard's projector (``--embedding``)."""
+    embedding_layer: str = ""
+    """What ``embedding`` is, in words (written beside the projector's files)."""
 
 
 @dataclasses.dataclass(frozen=True)

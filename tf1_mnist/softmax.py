@@ -51,7 +51,14 @@ def build(cfg: Config) -> Model:
     tf.summary.scalar("loss", cross_entropy)
     tf.summary.scalar("acc", accuracy)
     return Model(
-        x=x, labels=y_, probabilities=y, loss=cross_entropy, train_op=train_step, accuracy=accuracy
+        x=x,
+        labels=y_,
+        probabilities=y,
+        loss=cross_entropy,
+        train_op=train_step,
+        accuracy=accuracy,
+        embedding=y.op.inputs[0],  # xW + b, the input of the post's softmax
+        embedding_layer="the logits xW + b",
     )
 
 

@@ -63,9 +63,7 @@ def write_projector(
             saver = tf.train.Saver([embedding], save_relative_paths=True)
             with tf.Session(graph=graph) as sess:
                 sess.run(embedding.initializer)
-                saver.save(
-                    sess, str(staging / f"{EMBEDDING_NAME}.ckpt"), write_meta_graph=False
-                )
+                saver.save(sess, str(staging / f"{EMBEDDING_NAME}.ckpt"), write_meta_graph=False)
         # An event file makes the folder a TensorBoard run, which is where the projector
         # looks for a projector_config.pbtxt.
         tf.summary.FileWriter(str(staging), filename_suffix=".projector").close()

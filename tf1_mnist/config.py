@@ -74,6 +74,29 @@ class Config:
         "Write a precision/recall curve per digit on the test set (TensorBoard's PR CURVES) "
         "at every --eval_every and after training.",
     )
+    ps_hosts: str = option(
+        "",
+        "Distributed training (TF1's between-graph replication): comma-separated host:port "
+        "of the parameter servers.",
+    )
+    worker_hosts: str = option(
+        "", "Comma-separated host:port of the workers; task 0 is the chief (checkpoints, logs)."
+    )
+    job_name: str = option("", "This process's job in the cluster: ps or worker (empty: alone).")
+    task_index: int = option(0, "This process's index within its job.")
+    sync_replicas: bool = option(
+        False,
+        "Aggregate the workers' gradients into one update per step (SyncReplicasOptimizer) "
+        "instead of applying each worker's as it comes (asynchronous).",
+    )
+    replicas_to_aggregate: int = option(
+        0, "Gradients per update with --sync_replicas (0: one from each worker)."
+    )
+    cluster_timeout: int = option(
+        30,
+        "Seconds a worker waits on another task (a parameter server that died) before it "
+        "stops with a message.",
+    )
     lang: str = option(
         "post",
         "post: print the post's own lines (its format strings, in its language); en: their "

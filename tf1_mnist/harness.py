@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -46,13 +46,26 @@ class BuiltGraph:
     summaries: Any
     saver: Any
     init: Any
+    extras: dict = dataclasses.field(default_factory=dict)
+    """Ops a caller added before the graph was finalized (``extend``)."""
 
 
-def build_graph(spec: ModelSpec, cfg: Config) -> BuiltGraph:
+def build_graph(
+    spec: ModelSpec,
+    cfg: Config,
+    device: Any = None,
+    extend: Callable[[], dict] | None = None,
+    finalize: bool = True,
+) -> BuiltGraph:
     """Build ``spec``'s graph in a new ``tf.Graph`` and finalize it (no op can be added later:
-    the post 002 bug of adding ops per prediction fails loudly instead of leaking)."""
+    the post 002 bug of adding ops per prediction fails loudly instead of leaking).
+
+    ``device`` places the ops (a ``replica_device_setter`` for a cluster); ``extend`` adds ops
+    of the caller's before the graph is finalized, returned as ``extras``; ``finalize=False``
+    leaves that to the caller (a ``MonitoredTrainingSession``, whose hooks add their ops).
+    """
     graph = tf.Graph()
-    with graph.as_default():
+    with graph.as_default(), tf.device(device):
         tf.set_random_seed(cfg.seed)
         model = spec.build(cfg)
         step = global_step()
@@ -73,8 +86,10 @@ def build_graph(spec: ModelSpec, cfg: Config) -> BuiltGraph:
             summaries=tf.summary.merge_all(),
             saver=tf.train.Saver(max_to_keep=5),
             init=tf.global_variables_initializer(),
+            extras=extend() if extend is not None else {},
         )
-    graph.finalize()
+    if finalize:
+        graph.finalize()
     return built
 
 
@@ -112,6 +127,10 @@ def run(spec: ModelSpec, cfg: Config) -> RunResult:
     bad folder or a second run into the same folder fails at once, before any work.
     """
     dirs = run_dirs(spec, cfg)
+    if cfg.job_name:  # one task of a cluster
+        from tf1_mnist import distributed
+
+        return distributed.run(spec, cfg)
     if not cfg.is_train:
         return _predict(spec, cfg, dirs)
     if not 0 <= cfg.embedding <= 10000:
@@ -160,26 +179,35 @@ def _train_and_test(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
         training = train(sess, built, data, cfg)
         if training.interrupted_by is not None:
             return RunResult(spec.name, training)
-        test_loss, test_accuracy = evaluate(sess, built.model, data.test, cfg.eval_batch_size)
-        say(
-            "test",
-            spec.lines_for(cfg.lang),
-            {"test_accuracy": test_accuracy, "test_accuracy_float32": np.float32(test_accuracy)},
-        )
-        if cfg.pr_curves and not _eval_step(cfg, training.last_step):  # else written already
-            with contextlib.closing(_writer(dirs.logdir)) as writer:
-                write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
-        if cfg.embedding:
-            write_embedding(sess, built, data.test, cfg)
-        if spec.epilogue is not None:
-            spec.epilogue(
-                RunContext(
-                    data,
-                    cfg,
-                    dirs.plot_dir,
-                    predict=lambda images: predict_digits(sess, built, images, cfg.eval_batch_size),
-                )
+        return finish(sess, built, data, cfg, training)
+
+
+def finish(
+    sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config, training: TrainResult
+) -> RunResult:
+    """After training: the test accuracy (the post's line, or ours), PR curves, the
+    projector and the post's epilogue."""
+    spec, dirs = built.spec, run_dirs(built.spec, cfg)
+    test_loss, test_accuracy = evaluate(sess, built.model, data.test, cfg.eval_batch_size)
+    say(
+        "test",
+        spec.lines_for(cfg.lang),
+        {"test_accuracy": test_accuracy, "test_accuracy_float32": np.float32(test_accuracy)},
+    )
+    if cfg.pr_curves and not _eval_step(cfg, training.last_step):  # else written already
+        with contextlib.closing(_writer(dirs.logdir)) as writer:
+            write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
+    if cfg.embedding:
+        write_embedding(sess, built, data.test, cfg)
+    if spec.epilogue is not None:
+        spec.epilogue(
+            RunContext(
+                data,
+                cfg,
+                dirs.plot_dir,
+                predict=lambda images: predict_digits(sess, built, images, cfg.eval_batch_size),
             )
+        )
     return RunResult(spec.name, training, test_loss, test_accuracy)
 
 
@@ -271,54 +299,93 @@ def _writer(logdir: Any, graph: Any = None) -> Any:
     )
 
 
-def train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config) -> TrainResult:
+@dataclasses.dataclass(frozen=True)
+class Role:
+    """How this process takes part in training: alone (``LOCAL``), or as one worker of a
+    cluster whose workers share the global step (``tf1_mnist.distributed``)."""
+
+    chief: bool = True
+    """Writes the summaries and evaluates (every worker prints its step lines)."""
+    shared_step: bool = False
+    """Other workers move the global step too: it is read back after every step."""
+    saves: bool = True
+    """Saves checkpoints itself (False: a hook of the monitored session saves them)."""
+    should_stop: Callable[[], bool] | None = None
+    """The monitored session's own stop condition (another worker reached the budget)."""
+    stopped_by: tuple[type[BaseException], ...] = ()
+    """Errors of a step that mean the others have stopped (a synchronous worker's token queue
+    closed by the chief): the loop ends as if the budget were reached."""
+
+
+LOCAL = Role()
+
+
+def train(
+    sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config, role: Role = LOCAL
+) -> TrainResult:
     """The training loop: batch, step, summaries, step lines, checkpoints, interrupts.
 
     Trains from the session's global step up to ``cfg.max_steps``; checkpoints go to the
     port's ``CKPT_DIR/<model>/``, summaries to ``LOGDIR/<model>/`` (validation to its
-    ``validation/`` run).
+    ``validation/`` run).  Every cadence (``--log_every``, ``--save_every``, ...) fires when
+    the global step reaches or passes a multiple, so a worker whose shared step jumps keeps it.
     """
     with built.graph.as_default():  # summary writers need graph mode, whoever calls
-        return _train(sess, built, data, cfg)
+        return _train(sess, built, data, cfg, role)
 
 
-def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config) -> TrainResult:
+def _due(every: int, before: int, after: int) -> bool:
+    """A multiple of ``every`` lies in (before, after]: the cadence fires at ``after``."""
+    return every > 0 and before // every != after // every
+
+
+def _train(
+    sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config, role: Role
+) -> TrainResult:
     spec, m = built.spec, built.model
     dirs = run_dirs(spec, cfg)
     first = step = int(sess.run(built.global_step))
     if step >= cfg.max_steps:
         note(f"already trained {step} steps (--max_steps={cfg.max_steps}); --fresh retrains")
         return TrainResult(first, step, 0.0)
-    dirs.ckpt_dir.mkdir(parents=True, exist_ok=True)
-    writer = _writer(dirs.logdir, graph=built.graph if step == 0 else None)
-    if step:  # TensorBoard drops events a crashed earlier run wrote past this step
-        writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step)
-    validation_writer = _writer(dirs.logdir / "validation") if cfg.eval_every > 0 else None
+    writer = validation_writer = None
+    if role.chief:
+        dirs.ckpt_dir.mkdir(parents=True, exist_ok=True)
+        writer = _writer(dirs.logdir, graph=built.graph if step == 0 else None)
+        if step:  # TensorBoard drops events a crashed earlier run wrote past this step
+            writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step)
+        if cfg.eval_every > 0:
+            validation_writer = _writer(dirs.logdir / "validation")
     fetches = {"train": m.train_op, "loss": m.loss, "accuracy": m.accuracy}
+    if role.shared_step:  # read in the same run (before or after this update)
+        fetches["global_step"] = built.global_step
     with_summary = dict(fetches, summary=built.summaries)
     lines = spec.lines_for(cfg.lang)
     # Post 001's tutorial prints the batch's accuracy with dropout off, before the step.
     eval_accuracy = lines.step is not None and "eval_accuracy" in lines.step.fields
+    previous = step - 1  # the step of the previous iteration (cadences fire on crossing)
     saved_step = step
     interrupts = _Interrupts()
     start = time.perf_counter()
     try:
         with interrupts.installed():
             while step < cfg.max_steps and interrupts.signum is None:
+                if role.should_stop is not None and role.should_stop():
+                    break
                 xs, ys = data.train.next_batch(cfg.batch_size)
-                log = cfg.log_every > 0 and step % cfg.log_every == 0
+                log = _due(cfg.log_every, previous, step)
                 before = None
                 if log and eval_accuracy:
                     before = sess.run(m.accuracy, {m.x: xs, m.labels: ys, **m.eval_feed})
-                summarize = (
-                    built.summaries is not None
-                    and cfg.summary_every > 0
-                    and step % cfg.summary_every == 0
-                )
-                out = sess.run(
-                    with_summary if summarize else fetches,
-                    feed_dict={m.x: xs, m.labels: ys, **m.train_feed},
-                )
+                summarize = writer is not None and built.summaries is not None
+                summarize = summarize and _due(cfg.summary_every, previous, step)
+                try:
+                    out = sess.run(
+                        with_summary if summarize else fetches,
+                        feed_dict={m.x: xs, m.labels: ys, **m.train_feed},
+                    )
+                except role.stopped_by:
+                    break
                 if not math.isfinite(out["loss"]):
                     raise _diverged(spec, cfg, out["loss"], step, saved_step)
                 if summarize:
@@ -326,12 +393,16 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
                 if log:
                     values = dict(out, step=step, batch_size=len(xs), eval_accuracy=before)
                     say("step", lines, values)
-                step += 1
-                if _eval_step(cfg, step):
+                previous = step
+                if role.shared_step:  # the cluster's count: the monitored session stops it
+                    step = max(step, int(out["global_step"]))
+                else:
+                    step += 1
+                if role.chief and _due(cfg.eval_every, previous, step):
                     validate(sess, built, data, cfg, step, validation_writer)
                     if cfg.pr_curves:
                         write_pr_curves(sess, built, data.test, cfg, writer, step)
-                if cfg.save_every > 0 and step % cfg.save_every == 0:
+                if role.saves and _due(cfg.save_every, previous, step):
                     # The graph (.meta) is written with the run's last checkpoint only: it does
                     # not change, and rewriting it doubled the cost of a small model's save.
                     last = step >= cfg.max_steps or interrupts.signum is not None
@@ -341,18 +412,21 @@ def _train(sess: Any, built: BuiltGraph, data: input_data.Datasets, cfg: Config)
                     saved_step = step
                 _progress(first, step, cfg.max_steps, start)
         # Deliberate difference from post 002, whose last save was at step 1900: save the end.
-        if saved_step != step:
+        if role.saves and saved_step != step:
             built.saver.save(sess, str(dirs.ckpt_prefix), global_step=step)
     finally:
         seconds = time.perf_counter() - start
-        writer.close()  # flushes: summaries survive errors and interrupts
-        if validation_writer is not None:
-            validation_writer.close()
+        for w in (writer, validation_writer):
+            if w is not None:
+                w.close()  # flushes: summaries survive errors and interrupts
     if interrupts.signum is not None:
-        note(
-            f"interrupted at step {step}: checkpoint {dirs.ckpt_prefix}-{step} saved and "
-            "summaries flushed; run the same command again to resume"
-        )
+        if role.saves:
+            kept = f"checkpoint {dirs.ckpt_prefix}-{step} saved and summaries flushed"
+        elif role.chief:
+            kept = "the last checkpoint is saved as the session closes"
+        else:
+            kept = "the chief keeps the checkpoints"
+        note(f"interrupted at step {step}: {kept}; run the same command again to resume")
     return TrainResult(first, step, seconds, interrupts.signum)
 
 

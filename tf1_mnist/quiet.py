@@ -17,6 +17,7 @@ import os
 import re
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,6 +37,23 @@ PREAMBLE = re.compile(
     r")"
     r"|To enable the following instructions: .* rebuild TensorFlow with the appropriate "
     r"compiler flags\."
+)
+
+
+# What a TF1 cluster's tasks log as they cancel cross-task receives at the end of steps and
+# sessions, or retry a task that is still starting or already gone: harmless, several a
+# second, and a wall of text around the worker's own lines.  (A task that is really lost ends
+# the worker with tf1_mnist.distributed's message.)
+CLUSTER_NOISE = re.compile(
+    r"[IWE]\d{4} [\d:. ]+\d+ (?:"
+    r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status"
+    r"|queue_base\.cc:\d+\] sync_token_q: Skipping cancelled dequeue attempt"
+    r"|master_session\.cc:\d+\] UNAVAILABLE: failed to connect"
+    r")"
+)
+CONTINUATION = re.compile(
+    r"\s+\[\[|Additional GRPC error information from remote target"
+    r"|:UNKNOWN:Error received from peer"
 )
 
 
@@ -69,6 +87,55 @@ def native_stderr_filtered() -> Iterator[None]:
             if kept:
                 sys.stderr.write("".join(kept))
                 sys.stderr.flush()
+
+
+_filter: list[tuple[int, threading.Thread]] = []  # the live filter's saved fd 2 and thread
+
+
+@contextlib.contextmanager
+def cluster_noise_filtered() -> Iterator[None]:
+    """Within the block, fd 2 goes through a thread that drops ``CLUSTER_NOISE`` lines (and
+    their indented continuation) and passes everything else on at once."""
+    if verbose():
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    read_end, write_end = os.pipe()
+    os.dup2(write_end, 2)
+    os.close(write_end)
+
+    def forward() -> None:
+        dropping = False
+        with os.fdopen(read_end, "rb") as lines, os.fdopen(os.dup(saved), "wb", 0) as out:
+            for raw in lines:
+                line = raw.decode("utf-8", "replace")
+                if CLUSTER_NOISE.match(line):
+                    dropping = True
+                    continue
+                if dropping and CONTINUATION.match(line):
+                    continue
+                dropping = False
+                out.write(raw)
+
+    thread = threading.Thread(target=forward, name="stderr-filter", daemon=True)
+    thread.start()
+    _filter.append((saved, thread))
+    try:
+        yield
+    finally:
+        drain()
+
+
+def drain() -> None:
+    """End the live filter: fd 2 is the real stderr again once all it held is written (also
+    before a process ends with ``os._exit``, which would lose what the thread holds)."""
+    sys.stderr.flush()
+    while _filter:
+        saved, thread = _filter.pop()
+        os.dup2(saved, 2)  # the pipe's last writer goes: the thread reads to its end
+        os.close(saved)
+        thread.join(timeout=10)
 
 
 def import_tensorflow() -> Any:

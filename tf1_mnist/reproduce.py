@@ -42,6 +42,10 @@ class Options:
     logdir: str = option("logs/", "Runs go to LOGDIR/reproduce-<full|quick>/<model>/.")
     ckpt_dir: str = option("ckpt/", "Checkpoints: CKPT_DIR/reproduce-<full|quick>/<model>/.")
     report_dir: str = option("reports/", "reproduction.md and the curves go here.")
+    embedding: int = option(
+        2000, "Test digits in each model's TensorBoard projector run (0: none)."
+    )
+    pr_curves: bool = option(True, "Write each model's per-digit PR curves for TensorBoard.")
 
     @property
     def label(self) -> str:
@@ -66,6 +70,8 @@ def reproduce(opts: Options) -> dict:
             ckpt_dir=str(ckpt_dir),
             log_every=0,
             fresh=opts.force,
+            embedding=opts.embedding,
+            pr_curves=opts.pr_curves,
         )
         done = results.get(spec.name)
         finished = (

@@ -1,0 +1,213 @@
+"""Distributed training the TF1 way: a parameter server and workers on TensorFlow's own runtime,
+on loopback only, inside a private network namespace where the test can make one (TensorFlow's
+gRPC servers listen on every interface).  Bounded in steps and time."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import ROOT, run_cli
+
+from tf1_mnist import harness, registry
+from tf1_mnist.distributed import Cluster
+from tf1_mnist.errors import ConfigError
+
+SCENARIOS = Path(__file__).parent / "cluster_scenarios.py"
+
+
+def _can_unshare() -> bool:
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        return False
+    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
+    return probe.returncode == 0
+
+
+NETNS = _can_unshare()
+
+
+def _private(command: list[str]) -> list[str]:
+    """``command`` in a new network namespace with only loopback, when we can make one."""
+    if not NETNS:
+        return command
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *command]
+
+
+def _scenario(name: str, data_dir: Path, work: Path) -> dict:
+    env = dict(os.environ, TF1_MNIST_NETNS="1" if NETNS else "")
+    proc = subprocess.run(
+        [
+            *(["unshare", "-n"] if NETNS else []),
+            sys.executable,
+            str(SCENARIOS),
+            name,
+            str(data_dir),
+            str(work),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=400,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+# --------------------------------------------------------------------------- flags
+
+
+def test_cluster_flags_are_checked() -> None:
+    spec = registry.get("softmax")
+    good = dict(ps_hosts="127.0.0.1:1", worker_hosts="127.0.0.1:2,127.0.0.1:3")
+    cluster = Cluster.from_config(spec.config(**good, job_name="worker", task_index=1))
+    assert (cluster.ps, cluster.task, cluster.chief) == (("127.0.0.1:1",), 1, False)
+    assert Cluster.from_config(spec.config(**good, job_name="worker")).chief
+    for bad, message in (
+        (dict(good, job_name="chief"), "--job_name='chief': give ps or worker"),
+        (dict(good, job_name="worker", task_index=2), "worker job has 2 task"),
+        (dict(ps_hosts="", worker_hosts="h:2", job_name="ps"), "needs --ps_hosts"),
+        (dict(good, ps_hosts="nohost", job_name="ps"), "'nohost' is not host:port"),
+    ):
+        with pytest.raises(ConfigError, match=re.escape(message)):
+            Cluster.from_config(spec.config(**bad))
+
+
+def test_cadences_fire_on_crossing_a_multiple() -> None:
+    """A worker whose shared global step jumps (others train too) keeps every cadence."""
+    assert [s for s in range(12) if harness._due(5, s - 1, s)] == [0, 5, 10]
+    assert harness._due(100, 97, 103) and not harness._due(100, 101, 199)
+    assert not harness._due(0, 0, 100)
+
+
+# --------------------------------------------------------------------------- a real cluster
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", ["async", "sync"])
+def test_local_cluster_trains_and_its_checkpoint_predicts(
+    mode: str, tmp_path: Path, mnist_dir: Path
+) -> None:
+    """`python -m tf1_mnist.cluster softmax --workers=2 --ps=1`: post 000's softmax trained by
+    two workers through one parameter server, to about its accuracy alone; the chief's
+    checkpoint then serves `--is_train=0` like any other."""
+    args = [
+        f"--data_dir={mnist_dir}",
+        f"--logdir={tmp_path / 'logs'}",
+        f"--ckpt_dir={tmp_path / 'ckpt'}",
+    ]
+    extra = ["--sync_replicas"] if mode == "sync" else []
+    proc = subprocess.run(
+        _private(
+            [
+                sys.executable,
+                "-m",
+                "tf1_mnist.cluster",
+                "softmax",
+                "--workers=2",
+                "--ps=1",
+                *args,
+                *extra,
+            ]
+        ),
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    accuracy = float(re.search(r"^\[worker0\] ([0-9.]+)$", proc.stdout, re.M).group(1))
+    assert accuracy >= 0.90  # alone: 0.9187
+    for task in ("ps0", "worker0", "worker1"):
+        assert f"[{task}]" in proc.stderr
+    assert "[ps0] ps 0: every worker is done; exiting" in proc.stderr
+    assert "Traceback" not in proc.stderr and "local_rendezvous" not in proc.stderr
+    last = int(re.search(r"\[worker0\] .* the global step is (\d+)", proc.stderr).group(1))
+    assert 1000 <= last <= 1002
+    predicted = run_cli(
+        "tf1_mnist.softmax", "--is_train=0", "--predict_count=20", *args, cwd=tmp_path
+    )
+    assert predicted.returncode == 0, predicted.stderr
+    assert f"(step {last})" in predicted.stderr
+    assert int(re.search(r"(\d+)/20 predicted correctly", predicted.stderr).group(1)) >= 15
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_every_task(tmp_path: Path, synthetic_dir: Path) -> None:
+    proc = subprocess.Popen(
+        _private(
+            [
+                sys.executable,
+                "-m",
+                "tf1_mnist.cluster",
+                "softmax",
+                "--workers=2",
+                "--ps=1",
+                f"--data_dir={synthetic_dir}",
+                f"--logdir={tmp_path / 'logs'}",
+                f"--ckpt_dir={tmp_path / 'ckpt'}",
+                "--max_steps=1000000",
+                "--log_every=100",
+            ]
+        ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 120
+    for line in proc.stderr:
+        if re.search(r"\[worker0\] step [1-9]\d*00: loss", line) or time.monotonic() > deadline:
+            break
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=90)
+    assert proc.returncode == 128 + signal.SIGINT, stderr[-2000:]
+    assert "stopping every task" in stderr and "[worker0] interrupted at step" in stderr
+    assert list((tmp_path / "ckpt" / "softmax").glob("softmax-*.index"))  # the chief saved
+    left = subprocess.run(
+        ["pgrep", "-f", f"--ckpt_dir={tmp_path / 'ckpt'}"], capture_output=True, text=True
+    )
+    assert not left.stdout.strip(), "tasks left running"
+
+
+@pytest.mark.slow
+def test_a_killed_worker_leaves_the_others_training_and_rejoins(
+    tmp_path: Path, synthetic_dir: Path
+) -> None:
+    seen = _scenario("worker_killed", synthetic_dir, tmp_path)
+    assert seen["codes"] == {"worker1-again": 0, "worker0": 0, "ps": 0}, seen
+    assert seen["chief_after_kill"] >= seen["killed_at"] + 200  # the chief went on alone
+    assert seen["rejoined_steps"] and min(seen["rejoined_steps"]) > seen["killed_at"], seen
+    assert any("waiting for the chief" in line for line in seen["again_lines"])
+
+
+@pytest.mark.slow
+def test_a_killed_chief_resumes_from_its_last_checkpoint(
+    tmp_path: Path, synthetic_dir: Path
+) -> None:
+    seen = _scenario("chief_killed", synthetic_dir, tmp_path)
+    assert seen["codes"] == {"worker0-again": 0, "ps": 0}, seen
+    saved = [int(re.search(r"-(\d+)\.index", n).group(1)) for n in seen["checkpoints_after_kill"]]
+    assert saved and max(saved) <= seen["killed_at"], seen
+    restoring = [line for line in seen["again_lines"] if ": restoring " in line]
+    assert restoring and f"softmax-{max(saved)}" in restoring[0], seen["again_lines"]
+    assert max(saved) <= min(seen["resumed_steps"]) <= max(saved) + 60, seen  # from there
+
+
+@pytest.mark.slow
+def test_a_killed_parameter_server_stops_the_worker_with_a_message(
+    tmp_path: Path, synthetic_dir: Path
+) -> None:
+    seen = _scenario("ps_killed", synthetic_dir, tmp_path)
+    assert seen["code"] == 1, seen
+    errors = [line for line in seen["chief_lines"] if line.startswith("error: ")]
+    assert errors and seen["ps_address"] in errors[0], seen
+    assert seen["seconds_to_exit"] < 5 + 30, seen  # --cluster_timeout=5, and the close

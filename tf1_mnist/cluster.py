@@ -1,0 +1,188 @@
+"""Try distributed training on one machine: the whole TF1 cluster as local processes.
+
+    python -m tf1_mnist.cluster MODEL [--workers=2] [--ps=1] [the port's flags...]
+
+starts ``--ps`` parameter servers and ``--workers`` workers of ``python -m tf1_mnist.MODEL`` on
+free ports of ``--host`` (127.0.0.1), each with ``--ps_hosts``, ``--worker_hosts``,
+``--job_name`` and ``--task_index`` (and every other flag given, such as ``--sync_replicas`` or
+``--max_steps``), prefixes their output with the task's name, and exits with the chief's exit
+code.  Ctrl-C stops every process it started (the workers first, so the chief saves its last
+checkpoint).  On several machines, run the same command line per task by hand: see the README.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from typing import IO, Any
+
+from absl import flags
+
+from tf1_mnist import cli, registry
+from tf1_mnist.cli import option
+from tf1_mnist.errors import ConfigError
+
+GRACE_SECONDS = 60  # how long the other tasks may take to finish after the chief
+
+
+@dataclasses.dataclass
+class Options:
+    """``python -m tf1_mnist.cluster MODEL [flags] [the port's flags]``"""
+
+    workers: int = option(2, "Worker processes (worker 0 is the chief).")
+    ps: int = option(1, "Parameter server processes.")
+    host: str = option(
+        "127.0.0.1",
+        "Address the tasks listen on and reach each other at (TensorFlow's gRPC server "
+        "listens on every interface whatever this says: use a private network if that matters).",
+    )
+
+
+def free_ports(host: str, count: int) -> list[int]:
+    """``count`` ports free on ``host`` now (bound together, so they differ, then released)."""
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.socket()
+            s.bind((host, 0))
+            sockets.append(s)
+        return [s.getsockname()[1] for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
+
+
+def _pump(stream: IO[str], prefix: str, out: IO[str]) -> None:
+    for line in stream:
+        out.write(f"[{prefix}] {line}")
+        out.flush()
+
+
+class Cluster:
+    """The processes of one local cluster."""
+
+    def __init__(self, model: str, opts: Options, extra: list[str]) -> None:
+        registry.get(model)  # an unknown model fails here, before anything starts
+        if opts.workers < 1 or opts.ps < 1:
+            raise ConfigError("--workers and --ps need at least 1 each")
+        ports = free_ports(opts.host, opts.ps + opts.workers)
+        ps = [f"{opts.host}:{p}" for p in ports[: opts.ps]]
+        workers = [f"{opts.host}:{p}" for p in ports[opts.ps :]]
+        common = [f"--ps_hosts={','.join(ps)}", f"--worker_hosts={','.join(workers)}", *extra]
+        self.tasks: dict[str, subprocess.Popen] = {}
+        self.threads: list[threading.Thread] = []
+        self.interrupted = False
+        # The parameter servers first, then the workers, the chief last (it is waited on).
+        for job, count in (("ps", opts.ps), ("worker", opts.workers)):
+            for i in reversed(range(count)) if job == "worker" else range(count):
+                self._start(
+                    f"{job}{i}",
+                    [
+                        sys.executable,
+                        "-m",
+                        f"tf1_mnist.{model}",
+                        *common,
+                        f"--job_name={job}",
+                        f"--task_index={i}",
+                    ],
+                )
+        print(
+            f"cluster: {opts.ps} ps ({', '.join(ps)}), {opts.workers} worker(s) "
+            f"({', '.join(workers)}); the chief is worker0",
+            file=sys.stderr,
+            flush=True,
+        )
+
+    def _start(self, name: str, command: list[str]) -> None:
+        proc = subprocess.Popen(
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+            start_new_session=True,  # Ctrl-C reaches us only: we stop the tasks in order
+        )
+        self.tasks[name] = proc
+        for stream, out in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
+            thread = threading.Thread(target=_pump, args=(stream, name, out), daemon=True)
+            thread.start()
+            self.threads.append(thread)
+
+    def wait(self) -> int:
+        """The chief's exit code, once every task ended (the rest get GRACE_SECONDS).
+
+        Polls, so that a signal handler never waits on a process this thread waits on."""
+        chief = self.tasks["worker0"]
+        while chief.poll() is None and not self.interrupted:
+            time.sleep(0.2)
+        if self.interrupted:
+            self.stop(signal.SIGINT)
+        code = chief.wait()
+        deadline = time.monotonic() + GRACE_SECONDS
+        for name, proc in self.tasks.items():
+            try:
+                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                print(f"cluster: {name} still running; stopping it", file=sys.stderr)
+        self.stop()
+        for thread in self.threads:
+            thread.join(timeout=5)
+        return code
+
+    def stop(self, signum: int = signal.SIGTERM) -> None:
+        """Signal the workers (they save and stop), then whatever is left."""
+        for group in ("worker", "ps"):
+            for name, proc in self.tasks.items():
+                if name.startswith(group) and proc.poll() is None:
+                    proc.send_signal(signum)
+            deadline = time.monotonic() + 20
+            for name, proc in self.tasks.items():
+                if name.startswith(group):
+                    try:
+                        proc.wait(timeout=max(0.1, deadline - time.monotonic()))
+                    except subprocess.TimeoutExpired:
+                        proc.kill()
+                        proc.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    usage = f"usage: {Options.__doc__.strip('`')}"
+    flag_values = flags.FlagValues()
+    cli.define_flags(Options(), flag_values)
+    if any(a in ("-h", "--help") for a in argv):
+        print(f"{__doc__.strip()}\n\n{usage}\n\nflags:\n{flag_values.get_help()}")
+        return 0
+    try:
+        rest = flag_values(["tf1_mnist.cluster", *argv], known_only=True)[1:]
+    except flags.Error as e:
+        print(f"error: {e}\n{usage}", file=sys.stderr)
+        return 2
+    models = [a for a in rest if not a.startswith("-")]
+    if len(models) != 1:
+        print(f"error: name one model ({', '.join(registry.PORTS)})\n{usage}", file=sys.stderr)
+        return 2
+    model = models[0]
+    extra = [a for a in rest if a != model]
+    opts = cli.parse(Options, flag_values)
+    try:
+        cluster = Cluster(model, opts, extra)
+    except ConfigError as e:
+        return cli.report(e)
+
+    def interrupted(signum: int, frame: Any) -> None:
+        print(f"cluster: {signal.Signals(signum).name}: stopping every task", file=sys.stderr)
+        cluster.interrupted = True  # Cluster.wait stops them, outside this handler
+
+    for s in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(s, interrupted)
+    return cluster.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

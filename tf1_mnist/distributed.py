@@ -1,0 +1,397 @@
+"""Distributed training the TF1 way: parameter servers and workers, between-graph replication.
+
+What TensorFlow's ``mnist_replica.py`` and its "Distributed TensorFlow" guide taught, on
+TensorFlow's own runtime (which 2.21 still ships): a ``ClusterSpec`` from ``--ps_hosts`` and
+``--worker_hosts``, a ``tf.train.Server`` per task (``--job_name``, ``--task_index``), the
+variables placed on the parameter servers by ``replica_device_setter``, and every worker
+running the port's unchanged graph in a ``MonitoredTrainingSession`` through the harness's own
+loop; worker 0, the chief, initializes or restores the variables and writes the checkpoints and
+summaries into the usual ``CKPT_DIR/<model>/`` and ``LOGDIR/<model>/``, so ``--is_train=0``,
+``predict``, ``reproduce`` and TensorBoard work on the result.  ``--sync_replicas`` aggregates
+the workers' gradients with ``SyncReplicasOptimizer``.
+
+The traps of doing this on today's TensorFlow, handled here:
+- ``tf.device`` of TF 2 refuses a device function: the graph is placed with
+  ``tf.compat.v1.device``.
+- A worker that checks readiness before the chief initialized waits 30 s (the session
+  manager's retry interval): non-chief workers poll ``report_uninitialized_variables`` of the
+  global variables (the local ones include the sync optimizer's per-worker step, which never
+  becomes ready on the parameter servers) before they open their session.
+- ``SyncReplicasOptimizer``'s chief waits ``stop_grace_period_secs`` (120 s by default) on a
+  blocked queue runner when it closes: a few seconds are given instead.
+- A parameter server never exits by itself: it waits on a queue that each worker signals when
+  it is done (``FIFOQueue`` with a ``shared_name``), then exits.
+- An operation on a parameter server that died would wait forever: every operation times out
+  after ``--cluster_timeout`` seconds and the worker stops, naming the parameter server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from tensorflow.python.client.session import SessionInterface
+
+from tf1_mnist import checkpoints, cli, harness, input_data, quiet
+from tf1_mnist.compat import tf
+from tf1_mnist.config import Config
+from tf1_mnist.console import note
+from tf1_mnist.errors import ConfigError, Error
+from tf1_mnist.registry import ModelSpec, RunContext, run_dirs
+
+POLL_SECONDS = 0.2
+
+
+class ClusterError(Error):
+    """A task of the cluster cannot be reached (a parameter server died) or never got ready."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Cluster:
+    """This process's place in the cluster the flags describe."""
+
+    ps: tuple[str, ...]
+    workers: tuple[str, ...]
+    job: str
+    task: int
+
+    @property
+    def spec(self) -> Any:
+        return tf.train.ClusterSpec({"ps": list(self.ps), "worker": list(self.workers)})
+
+    @property
+    def chief(self) -> bool:
+        return self.job == "worker" and self.task == 0
+
+    @property
+    def address(self) -> str:
+        return (self.ps if self.job == "ps" else self.workers)[self.task]
+
+    @classmethod
+    def from_config(cls, cfg: Config) -> Cluster:
+        ps = tuple(h.strip() for h in cfg.ps_hosts.split(",") if h.strip())
+        workers = tuple(h.strip() for h in cfg.worker_hosts.split(",") if h.strip())
+        if cfg.job_name not in ("ps", "worker"):
+            raise ConfigError(f"--job_name={cfg.job_name!r}: give ps or worker")
+        if not ps or not workers:
+            raise ConfigError("distributed training needs --ps_hosts and --worker_hosts")
+        hosts = ps if cfg.job_name == "ps" else workers
+        if not 0 <= cfg.task_index < len(hosts):
+            raise ConfigError(
+                f"--task_index={cfg.task_index}: the {cfg.job_name} job has {len(hosts)} "
+                f"task(s), 0 to {len(hosts) - 1}"
+            )
+        for host in ps + workers:
+            if not host.rpartition(":")[2].isdigit():
+                raise ConfigError(f"{host!r} is not host:port")
+        return cls(ps, workers, cfg.job_name, cfg.task_index)
+
+
+def _session_config(cluster: Cluster, cfg: Config) -> Any:
+    if cluster.job == "ps":  # it talks to no one, and waits for the workers without a limit
+        return tf.ConfigProto(device_filters=[f"/job:ps/task:{cluster.task}"])
+    return tf.ConfigProto(
+        # A worker talks to the parameter servers and itself only: no waiting on the others.
+        device_filters=["/job:ps", f"/job:worker/task:{cluster.task}"],
+        operation_timeout_in_ms=cfg.cluster_timeout * 1000,
+    )
+
+
+def _done_queues(cluster: Cluster) -> list[Any]:
+    """One queue per parameter server, shared by name: a worker puts a token in each when it
+    is done, and a parameter server exits once it holds one from every worker."""
+    queues = []
+    for i in range(len(cluster.ps)):
+        with tf.device(f"/job:ps/task:{i}"):
+            queues.append(
+                tf.FIFOQueue(len(cluster.workers), tf.int32, shared_name=f"tf1_mnist_done_{i}")
+            )
+    return queues
+
+
+def run(spec: ModelSpec, cfg: Config) -> harness.RunResult:
+    """This process's part: serve as a parameter server, or train as a worker."""
+    cluster = Cluster.from_config(cfg)
+    if not cfg.is_train:
+        raise ConfigError("--is_train=0 predicts alone: leave out --job_name")
+    with quiet.cluster_noise_filtered(), _quiet_queue_runner_ends():
+        return _run(spec, cfg, cluster)
+
+
+def _run(spec: ModelSpec, cfg: Config, cluster: Cluster) -> harness.RunResult:
+    server = tf.train.Server(
+        cluster.spec,
+        job_name=cluster.job,
+        task_index=cluster.task,
+        config=_session_config(cluster, cfg),
+    )
+    if cluster.job == "ps":
+        _serve(server, cluster)
+        return harness.RunResult(spec.name)
+    return _work(spec, cfg, cluster, server)
+
+
+def _serve(server: Any, cluster: Cluster) -> None:
+    """A parameter server: hold the variables until every worker says it is done."""
+    graph = tf.Graph()
+    with graph.as_default():
+        done = _done_queues(cluster)[cluster.task].dequeue()
+    note(f"ps {cluster.task} at {cluster.address}: serving {len(cluster.workers)} worker(s)")
+    with tf.Session(server.target, graph=graph) as sess:
+        for finished in range(1, len(cluster.workers) + 1):
+            worker = sess.run(done)
+            note(f"ps {cluster.task}: worker {worker} is done ({finished}/{len(cluster.workers)})")
+    note(f"ps {cluster.task}: every worker is done; exiting")
+
+
+@contextlib.contextmanager
+def _synchronous(cfg: Config, workers: int) -> Iterator[list]:
+    """While the port builds its graph, whatever optimizer it minimizes with is wrapped in a
+    ``SyncReplicasOptimizer``: the port's module stays as its post wrote it."""
+    made: list = []
+    if not cfg.sync_replicas:
+        yield made
+        return
+    original = tf.train.Optimizer.minimize
+
+    def minimize(self: Any, loss: Any, global_step: Any = None, **kwargs: Any) -> Any:
+        if isinstance(self, tf.train.SyncReplicasOptimizer):
+            return original(self, loss, global_step=global_step, **kwargs)
+        sync = tf.train.SyncReplicasOptimizer(
+            self,
+            replicas_to_aggregate=cfg.replicas_to_aggregate or workers,
+            total_num_replicas=workers,
+        )
+        made.append(sync)
+        return sync.minimize(loss, global_step=global_step, **kwargs)
+
+    tf.train.Optimizer.minimize = minimize
+    try:
+        yield made
+    finally:
+        tf.train.Optimizer.minimize = original
+
+
+def _work(spec: ModelSpec, cfg: Config, cluster: Cluster, server: Any) -> harness.RunResult:
+    workers = len(cluster.workers)
+    device = tf.train.replica_device_setter(
+        worker_device=f"/job:worker/task:{cluster.task}", cluster=cluster.spec
+    )
+
+    def extend() -> dict:
+        uninitialized = tf.report_uninitialized_variables(tf.global_variables())
+        uninitialized.mark_used()  # run later, by _wait_until_initialized
+        return {
+            "uninitialized": uninitialized,
+            "done": [q.enqueue(cluster.task) for q in _done_queues(cluster)],
+            # Tokens that let the other workers finish the step they block in once the
+            # chief has stopped aggregating (else they wait for it until the time-out).
+            "release": [s.get_init_tokens_op(num_tokens=workers) for s in sync],
+        }
+
+    with _synchronous(cfg, workers) as sync:
+        # Not finalized: the monitored session's hooks add their ops, then it finalizes.
+        built = harness.build_graph(spec, cfg, device=device, extend=extend, finalize=False)
+    dirs = run_dirs(spec, cfg)
+    # Each worker shuffles the data with its own seed: they see different batches.
+    data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed + cluster.task)
+    config = _session_config(cluster, cfg)
+    hooks = [tf.train.StopAtStepHook(last_step=cfg.max_steps)]
+    hooks += [s.make_session_run_hook(cluster.chief) for s in sync]
+    chief_hooks = []
+    lock: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if cluster.chief:
+        checkpoints.ensure_writable(dirs.ckpt_dir, "checkpoints")
+        checkpoints.ensure_writable(dirs.logdir, "summaries")
+        lock = checkpoints.training_lock(dirs.ckpt_dir)
+        if cfg.save_every > 0:
+            chief_hooks.append(
+                tf.train.CheckpointSaverHook(
+                    str(dirs.ckpt_dir),
+                    save_steps=cfg.save_every,
+                    saver=built.saver,
+                    checkpoint_basename=spec.checkpoint_name,
+                )
+            )
+    where = f"worker {cluster.task} at {cluster.address}"
+    with lock, _lost_tasks(cluster, cfg), built.graph.as_default():
+        if cluster.chief:
+            prefix = checkpoints.latest(dirs.ckpt_dir)
+            if prefix is not None:  # a clear message before the session manager restores it
+                checkpoints.check_matches(prefix, built.graph, spec.name)
+                note(f"{where}: restoring {prefix}")
+            if spec.prologue is not None:
+                spec.prologue(RunContext(data, cfg, dirs.plot_dir))
+        else:
+            _wait_until_initialized(server, built, config, cfg, where)
+        # What MonitoredTrainingSession builds, with a session creator that gives up on a
+        # lost parameter server instead of retrying for ever (its preemption recovery).
+        scaffold = tf.train.Scaffold(saver=built.saver)
+        if cluster.chief:
+            creator = tf.train.ChiefSessionCreator(
+                scaffold, server.target, config, checkpoint_dir=str(dirs.ckpt_dir)
+            )
+        else:
+            creator = tf.train.WorkerSessionCreator(
+                scaffold, server.target, config, max_wait_secs=10 * cfg.cluster_timeout
+            )
+        with tf.train.MonitoredSession(
+            session_creator=_GiveUp(creator, cluster, cfg),
+            hooks=hooks + chief_hooks,
+            stop_grace_period_secs=3,
+        ) as sess:
+            role = harness.Role(
+                chief=cluster.chief,
+                shared_step=True,
+                saves=False,
+                should_stop=sess.should_stop,
+                # A synchronous worker blocked for its next token when the chief stops: the
+                # chief's closing of the token queue ends its last step.
+                stopped_by=(tf.errors.CancelledError, tf.errors.OutOfRangeError)
+                if sync and not cluster.chief
+                else (),
+            )
+            try:
+                training = harness.train(sess, built, data, cfg, role)
+            except ClusterError as e:
+                # The session cannot be closed without its parameter server (TensorFlow's
+                # close blocks), nor can a tf.train.Server be stopped: report and end here.
+                # The harness has flushed the summaries; the chief's last checkpoint stays.
+                sys.stdout.flush()
+                quiet.drain()
+                cli.report(e)
+                sys.stderr.flush()
+                os._exit(1)
+        with tf.Session(server.target, graph=built.graph, config=config) as sess:
+            last = int(sess.run(built.global_step))  # the loop saw a lower bound of it
+            training = dataclasses.replace(training, last_step=last)
+            note(f"{where}: trained; the global step is {last}")
+            result = harness.RunResult(spec.name, training)
+            if cluster.chief:
+                with contextlib.suppress(tf.errors.CancelledError, tf.errors.OutOfRangeError):
+                    sess.run(built.extras["release"])  # (the token queue may be closed already)
+                if training.interrupted_by is None:
+                    result = harness.finish(sess, built, data, cfg, training)
+            sess.run(built.extras["done"])  # the parameter servers exit once all are done
+    return result
+
+
+class _GiveUp(tf.train.SessionCreator):
+    """Creates the worker's session, retrying for ``--cluster_timeout`` seconds while a task
+    is unreachable, then stopping with a message naming the parameter servers (the monitored
+    session would otherwise try to recover from a lost parameter server for ever)."""
+
+    def __init__(self, creator: Any, cluster: Cluster, cfg: Config) -> None:
+        self.creator, self.cluster, self.timeout = creator, cluster, cfg.cluster_timeout
+
+    def create_session(self) -> Any:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return _FailFast(self.creator.create_session(), self.cluster, self.timeout)
+            except (tf.errors.UnavailableError, tf.errors.AbortedError) as e:
+                if time.monotonic() > deadline:
+                    raise _lost(self.cluster, self.timeout, e) from e
+                time.sleep(POLL_SECONDS)
+
+
+class _FailFast(SessionInterface):
+    """The raw session under the monitored one: a step that fails because a task is gone
+    raises ``ClusterError`` (the monitored session would close the session to recover, and
+    closing a session whose parameter server is gone blocks in TensorFlow's C++)."""
+
+    def __init__(self, sess: Any, cluster: Cluster, timeout: int) -> None:
+        self._sess, self._cluster, self._timeout = sess, cluster, timeout
+
+    @property
+    def graph(self) -> Any:
+        return self._sess.graph
+
+    @property
+    def sess_str(self) -> str:
+        return self._sess.sess_str
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return self._sess.run(*args, **kwargs)
+        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+            raise _lost(self._cluster, self._timeout, e) from e
+
+    def partial_run_setup(self, *args: Any, **kwargs: Any) -> Any:
+        return self._sess.partial_run_setup(*args, **kwargs)
+
+    def partial_run(self, *args: Any, **kwargs: Any) -> Any:
+        return self._sess.partial_run(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:  # close, list_devices, ...
+        return getattr(self._sess, name)
+
+
+def _lost(cluster: Cluster, timeout: int, error: BaseException) -> ClusterError:
+    tasks = ", ".join(f"ps {i} at {host}" for i, host in enumerate(cluster.ps))
+    why = (
+        f"no answer within --cluster_timeout={timeout} s"
+        if isinstance(error, tf.errors.DeadlineExceededError)
+        else "it is unreachable"
+    )
+    return ClusterError(
+        f"worker {cluster.task} lost the parameter server(s) ({tasks}): {why} "
+        f"({type(error).__name__}); restart the parameter server, then the chief: it restores "
+        "its last checkpoint"
+    )
+
+
+@contextlib.contextmanager
+def _quiet_queue_runner_ends() -> Iterator[None]:
+    """The synchronous chief's token queue runner thread dies with a CancelledError when its
+    session closes (possibly after the session returned), a traceback in the middle of a
+    normal end: that one is not printed."""
+    previous = threading.excepthook
+
+    def hook(args: Any) -> None:
+        thread = args.thread.name if args.thread else ""
+        if issubclass(args.exc_type, tf.errors.CancelledError) and "QueueRunner" in thread:
+            return
+        previous(args)
+
+    threading.excepthook = hook
+    try:
+        yield
+    finally:
+        threading.excepthook = previous
+
+
+def _wait_until_initialized(
+    server: Any, built: harness.BuiltGraph, config: Any, cfg: Config, where: str
+) -> None:
+    """A non-chief worker waits for the chief's initialization (or restore) in short polls."""
+    deadline = time.monotonic() + 10 * cfg.cluster_timeout
+    note(f"{where}: waiting for the chief to initialize the variables")
+    with tf.Session(server.target, graph=built.graph, config=config) as sess:
+        while len(sess.run(built.extras["uninitialized"])):
+            if time.monotonic() > deadline:
+                raise ClusterError(
+                    f"{where}: the chief did not initialize the variables within "
+                    f"{10 * cfg.cluster_timeout} s; is worker 0 running?"
+                )
+            time.sleep(POLL_SECONDS)
+
+
+@contextlib.contextmanager
+def _lost_tasks(cluster: Cluster, cfg: Config) -> Iterator[None]:
+    """TensorFlow's errors of a task that went away, as one message naming the task."""
+    try:
+        yield
+    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+        raise _lost(cluster, cfg.cluster_timeout, e) from e
+    except tf.errors.AbortedError as e:
+        raise ClusterError(
+            f"worker {cluster.task}: a parameter server restarted and lost the variables "
+            f"({checkpoints.first_line(e)}); restart the chief to restore the last checkpoint"
+        ) from e

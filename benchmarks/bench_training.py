@@ -1,18 +1,23 @@
-"""Training throughput of the ported graphs against Keras 3 ``fit`` and a ``tf.function`` loop,
-the CNN's GFLOP/s against this machine's matmul rate, and the cost of summaries + checkpoints.
+"""Training speed of the ports, as ratios against alternatives measured in the same run.
 
-Everything runs in one process, alternated ``--repeats`` times; medians are reported as ratios.
+    python benchmarks/bench_training.py --data_dir=DIR [--sections=b,c,d,e,f,g]
 
-    python benchmarks/bench_training.py --data_dir ../shared/mnist
+(b) steps/s of each port's graph stepped by the harness's own loop, against the same model in
+    Keras 3 ``fit`` and in a ``tf.function`` loop (informational: a faithful feed_dict step of
+    a small model is bound by ``Session.run``'s overhead).
+(c) the CNN's achieved GFLOP/s (forward + backward, from its layer shapes) against TensorFlow's
+    own float32 matmul rate measured here. Goal: >= 80%.
+(d) training time at the posts' summary/checkpoint cadence against none.
+(e) mixed precision: the CNN's steps/s in float32 and with ``--mixed_precision``, alternated,
+    and the test accuracy of both after the same steps from the same start.
+(f) where a float32 CNN step goes: TensorFlow's step stats summed per op kind, and the
+    session settings tried against the profile (threads, XLA).
+(g) whole processes, alternated: each port's command against the import + load floor (a
+    process that only imports TensorFlow and loads MNIST) and against the same model as a
+    Keras ``fit`` script (``benchmarks/keras_fit.py``). Goal for the small ports: <= 1.15x
+    the floor.
 
-(b) steps/s of each port trained by the harness's own loop (next_batch, feed, train op, loss
-    and accuracy fetched; summaries, step lines and periodic checkpoints off) against the same
-    architecture, initializers, batch and optimizer trained by Keras ``model.fit`` and by a
-    ``tf.function`` GradientTape loop. Goal: ours >= 2x fit.
-(c) the CNN's achieved GFLOP/s (forward + backward, counted from its layer shapes) against the
-    float32 matmul rate of numpy and of TensorFlow here. Goal: >= 85% of the matmul rate.
-(d) training time at the blog's summary/checkpoint cadence against none, through the harness.
-    Goal: < 10%.
+Everything but (g) runs in this one process; medians of ``--repeats`` alternated runs.
 """
 
 from __future__ import annotations
@@ -20,14 +25,16 @@ from __future__ import annotations
 import dataclasses
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 
 import numpy as np
+from keras_fit import keras_model
 
-from tf1_mnist import cli, harness, input_data, registry
+from tf1_mnist import cli, evaluation, harness, input_data, precision, registry
 from tf1_mnist.cli import option
 from tf1_mnist.compat import VERSION, tf
 
@@ -35,7 +42,9 @@ SPECS = {spec.name: spec for spec in registry.specs()}
 THROUGHPUT_STEPS = {"softmax": 2000, "fc": 2000, "cnn": 150, "logistic": 3000}
 OVERHEAD_STEPS = {"softmax": 1000, "fc": 2000, "cnn": 2000, "logistic": 5500}
 OVERHEAD_REPEATS = {"cnn": 1}  # two CNN runs of 2000 steps take two minutes already
-FIT_GOAL, MATMUL_GOAL, OVERHEAD_GOAL = 2.0, 0.85, 0.10
+MATMUL_GOAL, OVERHEAD_GOAL, FLOOR_GOAL = 0.80, 0.10, 1.15
+PRECISION_STEPS = 500  # the CNN's quick budget: accuracy of float32 and mixed precision
+WHOLE_PROCESS_STEPS = {"cnn": 500}  # the CNN's whole process at its quick budget
 
 
 # --------------------------------------------------------------------------- (b) throughput
@@ -64,44 +73,6 @@ def ours(name: str, data: input_data.Datasets, scratch: str) -> Callable[[int], 
         return _quiet(lambda: harness.train(sess, built, data, more)).seconds
 
     return run
-
-
-def keras_model(name: str):
-    """The same architecture, initializers and optimizer in Keras 3."""
-    import keras
-    from keras import initializers as init
-    from keras import layers
-
-    normal = init.RandomNormal(0.0, 1.0)
-    if name == "softmax":
-        body = [layers.Dense(10, kernel_initializer="zeros")]
-        optimizer = keras.optimizers.SGD(0.5)
-    elif name == "fc":
-        body = [
-            layers.Dense(64, kernel_initializer=normal, bias_initializer=normal),
-            layers.Dense(10, kernel_initializer=normal, bias_initializer=normal),
-        ]
-        optimizer = keras.optimizers.SGD(0.1)
-    elif name == "logistic":
-        body = [layers.Dense(10, kernel_initializer=normal)]
-        optimizer = keras.optimizers.SGD(0.01)
-    else:
-        w, b = init.TruncatedNormal(stddev=0.1), init.Constant(0.1)
-        conv = dict(padding="same", activation="relu", kernel_initializer=w, bias_initializer=b)
-        body = [
-            layers.Reshape((28, 28, 1)),
-            layers.Conv2D(32, 5, **conv),
-            layers.MaxPooling2D(2, padding="same"),
-            layers.Conv2D(64, 5, **conv),
-            layers.MaxPooling2D(2, padding="same"),
-            layers.Flatten(),
-            layers.Dense(1024, activation="relu", kernel_initializer=w, bias_initializer=b),
-            layers.Dropout(0.5),
-            layers.Dense(10, kernel_initializer=w, bias_initializer=b),
-        ]
-        optimizer = keras.optimizers.Adam(1e-4)
-    model = keras.Sequential([keras.Input((784,)), *body])
-    return model, optimizer
 
 
 def keras_fit(name: str, data: input_data.Datasets) -> Callable[[int], float]:
@@ -272,6 +243,190 @@ def _quiet(fn: Callable[[], object]) -> object:
             os.close(saved)
 
 
+# --------------------------------------------------------------------------- (e) precision
+
+
+def precision_runs(data: input_data.Datasets, repeats: int) -> dict:
+    """The CNN in float32 and with mixed precision from the same start and the same batches:
+    steps/s over alternated stretches, then test accuracy after PRECISION_STEPS steps."""
+    spec = SPECS["cnn"]
+    sessions = {}
+    for mixed in (False, True):
+        cfg = spec.config(mixed_precision=mixed)
+        built = harness.build_graph(spec, cfg)
+        sess = tf.Session(graph=built.graph, config=precision.session_config(mixed))
+        sess.run(built.init)
+        sessions["mixed" if mixed else "float32"] = (built, sess)
+    order = np.random.RandomState(0)
+    stretch = PRECISION_STEPS // (2 * repeats)
+    rates: dict[str, list[float]] = {k: [] for k in sessions}
+    for r in range(2 * repeats):
+        indices = [order.randint(0, data.train.num_examples, 100) for _ in range(stretch)]
+        pairs = list(sessions.items())
+        for label, (built, sess) in pairs if r % 2 == 0 else pairs[::-1]:
+            m = built.model
+            start = time.perf_counter()
+            for idx in indices:
+                feed = {m.x: data.train.images[idx], m.labels: data.train.labels[idx]}
+                sess.run(m.train_op, {**feed, **m.train_feed})
+            rates[label].append(stretch / (time.perf_counter() - start))
+    results = {}
+    for label, (built, sess) in sessions.items():
+        _, accuracy = evaluation.evaluate(sess, built.model, data.test, 500)
+        results[label] = {"steps_per_second": statistics.median(rates[label]), "accuracy": accuracy}
+        sess.close()
+    steps = stretch * 2 * repeats
+    base = results["float32"]["steps_per_second"]
+    for label, r in results.items():
+        rate = r["steps_per_second"]
+        print(
+            f"  {label:8s} {rate:6.1f} steps/s ({rate / base:4.2f}x)  test accuracy after "
+            f"{steps} steps {r['accuracy']:.4f}"
+        )
+    return results
+
+
+# --------------------------------------------------------------------------- (f) profile
+
+
+def profile(data: input_data.Datasets, repeats: int) -> dict:
+    """One float32 CNN step, traced: its op time summed by op kind; then session settings."""
+    spec = SPECS["cnn"]
+    built = harness.build_graph(spec, spec.config())
+    m = built.model
+
+    def feed() -> dict:
+        xs, ys = data.train.next_batch(100)
+        return {m.x: xs, m.labels: ys, **m.train_feed}
+
+    kinds: dict[str, float] = {}
+    with tf.Session(graph=built.graph) as sess:
+        sess.run(built.init)
+        for _ in range(10):
+            sess.run(m.train_op, feed())
+        traced = 5
+        for _ in range(traced):
+            metadata = tf.RunMetadata()
+            options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)
+            sess.run(m.train_op, feed(), options=options, run_metadata=metadata)
+            for device in metadata.step_stats.dev_stats:
+                for node in device.node_stats:
+                    label = node.timeline_label.split(" = ")[-1].split("(")[0]
+                    kind = _op_kind(label or node.node_name)
+                    kinds[kind] = kinds.get(kind, 0.0) + node.all_end_rel_micros / traced / 1e3
+    total = sum(kinds.values())
+    print(f"  op time of one step, summed over both cores: {total:.1f} ms")
+    for kind, ms in sorted(kinds.items(), key=lambda kv: -kv[1]):
+        if ms / total >= 0.005:
+            print(f"    {kind:34s} {ms:6.2f} ms  {100 * ms / total:4.1f}%")
+    settings = {
+        "default (2 inter-op, 2 intra-op threads)": tf.ConfigProto(),
+        "1 inter-op thread": tf.ConfigProto(inter_op_parallelism_threads=1),
+        "XLA (global_jit_level ON_1)": _xla(),
+    }
+    rates: dict[str, list[float]] = {k: [] for k in settings}
+    sessions = {}
+    for label, config in settings.items():
+        sessions[label] = tf.Session(graph=built.graph, config=config)
+        sessions[label].run(built.init)
+        for _ in range(10):
+            sessions[label].run(m.train_op, feed())
+    for _ in range(repeats):
+        for label, sess in sessions.items():
+            start = time.perf_counter()
+            for _ in range(40):
+                sess.run(m.train_op, feed())
+            rates[label].append(40 / (time.perf_counter() - start))
+    base = statistics.median(rates["default (2 inter-op, 2 intra-op threads)"])
+    for label, sess in sessions.items():
+        sess.close()
+        rate = statistics.median(rates[label])
+        print(f"  {label:42s} {rate:6.1f} steps/s ({rate / base:4.2f}x)")
+    return {"kinds_ms": kinds, "settings": {k: statistics.median(v) for k, v in rates.items()}}
+
+
+def _op_kind(op: str) -> str:
+    """oneDNN's op names, in words."""
+    names = {
+        "Conv2DBackpropFilter": "conv backward (filter)",
+        "Conv2DBackpropInput": "conv backward (input)",
+        "FusedConv2D": "conv forward (fused bias, ReLU)",
+        "Conv2D": "conv forward",
+        "FusedMatMul": "matmul forward (fused bias, ReLU)",
+        "MatMul": "matmul (backward, logits)",
+        "ApplyAdam": "Adam update",
+        "MaxPoolGrad": "max-pool backward",
+        "MaxPool": "max-pool forward",
+        "ReluGrad": "ReLU backward",
+    }
+    for key, kind in names.items():
+        if key in op:
+            return kind
+    if "Mkl" in op and ("ToTf" in op or "Layout" in op):
+        return "layout conversion"
+    return "other (" + op.lstrip("_") + ")" if op in ("RandomUniform", "Sum") else "other"
+
+
+def _xla() -> object:
+    config = tf.ConfigProto()
+    config.graph_options.optimizer_options.global_jit_level = tf.OptimizerOptions.ON_1
+    return config
+
+
+# --------------------------------------------------------------------------- (g) whole processes
+
+
+def whole_processes(names: list[str], data_dir: str, repeats: int) -> dict:
+    """Wall time of whole commands, alternated: the floor, each port, its Keras script."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    floor = [
+        sys.executable,
+        "-c",
+        "import sys, tensorflow; from tf1_mnist import input_data; "
+        "input_data.read_data_sets(sys.argv[1], one_hot=True)",
+        data_dir,
+    ]
+    results = {}
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in names:
+            steps = WHOLE_PROCESS_STEPS.get(name, SPECS[name].budget.steps)
+            commands = {
+                "floor": floor,
+                "ours": [
+                    sys.executable,
+                    "-m",
+                    f"tf1_mnist.{name}",
+                    f"--data_dir={data_dir}",
+                    f"--logdir={scratch}/logs",
+                    f"--ckpt_dir={scratch}/ckpt",
+                    f"--max_steps={steps}",
+                    "--fresh",
+                ],
+                "keras": [
+                    sys.executable,
+                    os.path.join(here, "keras_fit.py"),
+                    name,
+                    f"--data_dir={data_dir}",
+                    f"--steps={steps}",
+                ],
+            }
+            times: dict[str, list[float]] = {k: [] for k in commands}
+            for r in range(repeats):
+                order = list(commands.items())
+                for label, command in order if r % 2 == 0 else order[::-1]:
+                    start = time.perf_counter()
+                    subprocess.run(command, capture_output=True, check=True, cwd=scratch)
+                    times[label].append(time.perf_counter() - start)
+            med = {k: statistics.median(v) for k, v in times.items()}
+            results[name] = dict(med, steps=steps)
+            print(
+                f"  {name:9s} {steps:6d} steps: ours {med['ours']:5.2f} s, floor "
+                f"{med['floor']:5.2f} s ({med['ours'] / med['floor']:4.2f}x), Keras fit "
+                f"{med['keras']:5.2f} s (ours {med['keras'] / med['ours']:4.2f}x faster)"
+            )
+    return results
+
+
 # --------------------------------------------------------------------------- main
 
 
@@ -283,16 +438,17 @@ class Options:
     models: list[str] = option(list(registry.PORTS), "Ports to measure, comma-separated.")
     repeats: int = option(3, "Alternated runs per measurement (the median is reported).")
     overhead_repeats: int = option(3, "Alternated runs per port for (d).")
-    sections: list[str] = option(["b", "c", "d"], "Which of (b), (c), (d) to run.")
+    sections: list[str] = option(
+        ["b", "c", "d", "e", "f", "g"], "Which of the sections (b) to (g) to run."
+    )
 
 
 def main(opts: Options, _args: list[str]) -> int:
     names = [spec.name for spec in registry.specs(opts.models)]
     data = input_data.read_data_sets(opts.data_dir, one_hot=True, seed=0)
     print(f"TensorFlow {VERSION}, {os.cpu_count()} cores; medians of {opts.repeats} runs")
-
     sections = opts.sections
-    rates, matmul, cnn_rate, costs = {}, {}, None, {}
+    rates, matmul, cnn_rate, costs, whole = {}, {}, None, {}, {}
     if "b" in sections or "c" in sections:
         print("\n(b) training throughput")
         with tempfile.TemporaryDirectory() as scratch:
@@ -300,32 +456,35 @@ def main(opts: Options, _args: list[str]) -> int:
     if "c" in sections:
         print("\n(c) CNN arithmetic rate")
         matmul = matmul_gflops(opts.repeats)
-    if "c" in sections and "cnn" in rates:
         per_step = cnn_flops_per_image() * SPECS["cnn"].defaults["batch_size"]
         cnn_rate = per_step * rates["cnn"]["ours (tf.compat.v1 graph)"] / 1e9
         print(
             f"  CNN: {cnn_flops_per_image() / 1e6:.1f} MFLOP per image per training step, "
             f"{cnn_rate:.0f} GFLOP/s"
         )
-    for label, rate in matmul.items():
-        share = f" -> CNN at {100 * cnn_rate / rate:.0f}%" if cnn_rate else ""
-        print(f"  {label} float32 2048x2048 matmul: {rate:.0f} GFLOP/s{share}")
-
+        for label, rate in matmul.items():
+            print(
+                f"  {label} float32 2048x2048 matmul: {rate:.0f} GFLOP/s -> CNN at "
+                f"{100 * cnn_rate / rate:.0f}%"
+            )
     if "d" in sections:
-        print("\n(d) summaries and checkpoints at the blog's cadence (harness, train loop time)")
+        print("\n(d) summaries and checkpoints at the posts' cadence (harness, train loop time)")
         costs = overhead(names, opts.data_dir, opts.overhead_repeats)
+    if "e" in sections:
+        print("\n(e) mixed precision (CNN)")
+        precision_runs(data, opts.repeats)
+    if "f" in sections:
+        print("\n(f) where a float32 CNN step goes")
+        profile(data, opts.repeats)
+    if "g" in sections:
+        print("\n(g) whole processes (wall time, alternated)")
+        whole = whole_processes(names, opts.data_dir, opts.repeats)
 
     print("\ngoals")
-    for name, medians in rates.items():
-        ratio = medians["ours (tf.compat.v1 graph)"] / medians["Keras 3 fit"]
+    if cnn_rate and "TensorFlow" in matmul:
+        share = cnn_rate / matmul["TensorFlow"]
         print(
-            f"  {name:9s} ours / Keras fit  {ratio:5.2f}x  (goal >= {FIT_GOAL}x) "
-            f"{'met' if ratio >= FIT_GOAL else 'MISSED'}"
-        )
-    for label, rate in matmul.items() if cnn_rate else ():
-        share = cnn_rate / rate
-        print(
-            f"  CNN GFLOP/s / {label} matmul rate {100 * share:.0f}%  (goal >= "
+            f"  CNN GFLOP/s / TensorFlow's matmul rate {100 * share:.0f}%  (goal >= "
             f"{100 * MATMUL_GOAL:.0f}%) {'met' if share >= MATMUL_GOAL else 'MISSED'}"
         )
     for name, cost in costs.items():
@@ -333,6 +492,13 @@ def main(opts: Options, _args: list[str]) -> int:
             f"  {name:9s} summaries+checkpoints {100 * cost:+5.1f}%  (goal < "
             f"{100 * OVERHEAD_GOAL:.0f}%) {'met' if cost < OVERHEAD_GOAL else 'MISSED'}"
         )
+    for name in ("softmax", "logistic", "fc"):
+        if name in whole:
+            ratio = whole[name]["ours"] / whole[name]["floor"]
+            print(
+                f"  {name:9s} whole process / import+load floor {ratio:4.2f}x  (goal <= "
+                f"{FLOOR_GOAL}x) {'met' if ratio <= FLOOR_GOAL else 'MISSED'}"
+            )
     return 0
 
 

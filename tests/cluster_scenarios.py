@@ -23,10 +23,14 @@ STEP = re.compile(r"^step (\d+): loss")
 TIMEOUT = 120  # no scenario waits longer than this for anything
 
 
+STARTED: list[Task] = []
+
+
 class Task:
     """One process of the cluster, its output collected as it comes."""
 
     def __init__(self, name: str, args: list[str], cwd: Path) -> None:
+        STARTED.append(self)
         self.name = name
         self.lines: list[str] = []
         self.proc = subprocess.Popen(
@@ -150,4 +154,9 @@ if __name__ == "__main__":
     scenario, data_dir, work = sys.argv[1], sys.argv[2], Path(sys.argv[3])
     if os.environ.get("TF1_MNIST_NETNS"):  # a new network namespace: bring loopback up
         subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    print(json.dumps(globals()[scenario](data_dir, work)))
+    try:
+        print(json.dumps(globals()[scenario](data_dir, work)))
+    finally:  # whatever happened, no task outlives its scenario
+        for task in STARTED:
+            if task.proc.poll() is None:
+                task.proc.kill()

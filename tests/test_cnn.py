@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from conftest import event_steps, png_pixels, run_cli
 
-from tf1_mnist import cnn, harness, input_data
+from tf1_mnist import cnn, evaluation, harness, input_data
 from tf1_mnist.compat import tf
 
 QUICK = cnn.PORT.quick  # the test's budget: the full 30000 steps are `reproduce`'s
@@ -98,7 +98,7 @@ def test_evaluation_in_batches_equals_one_pass(short_run: tuple, mnist_dir: Path
     built = harness.build_graph(cnn.PORT, cfg)
     data = input_data.read_data_sets(str(mnist_dir), one_hot=True)
     with harness.restored_session(cnn.PORT, cfg, built) as sess:
-        loss_3000, acc_3000 = harness.evaluate(sess, built.model, data.test, 3000)
-        loss_all, acc_all = harness.evaluate(sess, built.model, data.test, 10000)
+        loss_3000, acc_3000 = evaluation.evaluate(sess, built.model, data.test, 3000)
+        loss_all, acc_all = evaluation.evaluate(sess, built.model, data.test, 10000)
     assert acc_3000 == pytest.approx(acc_all, abs=1e-6)
     assert loss_3000 == pytest.approx(loss_all, rel=1e-5)

@@ -41,6 +41,25 @@ def _private(command: list[str]) -> list[str]:
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *command]
 
 
+def _cluster(data_dir: Path, work: Path, *extra: str) -> list[str]:
+    """``python -m tf1_mnist.cluster softmax --workers=2 --ps=1`` writing into ``work``, in a
+    private network namespace when we can make one."""
+    return _private(
+        [
+            sys.executable,
+            "-m",
+            "tf1_mnist.cluster",
+            "softmax",
+            "--workers=2",
+            "--ps=1",
+            f"--data_dir={data_dir}",
+            f"--logdir={work / 'logs'}",
+            f"--ckpt_dir={work / 'ckpt'}",
+            *extra,
+        ]
+    )
+
+
 def _scenario(name: str, data_dir: Path, work: Path) -> dict:
     env = dict(os.environ, TF1_MNIST_NETNS="1" if NETNS else "")
     proc = subprocess.run(
@@ -83,9 +102,9 @@ def test_cluster_flags_are_checked() -> None:
 
 def test_cadences_fire_on_crossing_a_multiple() -> None:
     """A worker whose shared global step jumps (others train too) keeps every cadence."""
-    assert [s for s in range(12) if harness._due(5, s - 1, s)] == [0, 5, 10]
-    assert harness._due(100, 97, 103) and not harness._due(100, 101, 199)
-    assert not harness._due(0, 0, 100)
+    assert [s for s in range(12) if harness.due(5, s - 1, s)] == [0, 5, 10]
+    assert harness.due(100, 97, 103) and not harness.due(100, 101, 199)
+    assert not harness.due(0, 0, 100)
 
 
 # --------------------------------------------------------------------------- a real cluster
@@ -99,25 +118,9 @@ def test_local_cluster_trains_and_its_checkpoint_predicts(
     """`python -m tf1_mnist.cluster softmax --workers=2 --ps=1`: post 000's softmax trained by
     two workers through one parameter server, to about its accuracy alone; the chief's
     checkpoint then serves `--is_train=0` like any other."""
-    args = [
-        f"--data_dir={mnist_dir}",
-        f"--logdir={tmp_path / 'logs'}",
-        f"--ckpt_dir={tmp_path / 'ckpt'}",
-    ]
     extra = ["--sync_replicas"] if mode == "sync" else []
     proc = subprocess.run(
-        _private(
-            [
-                sys.executable,
-                "-m",
-                "tf1_mnist.cluster",
-                "softmax",
-                "--workers=2",
-                "--ps=1",
-                *args,
-                *extra,
-            ]
-        ),
+        _cluster(mnist_dir, tmp_path, *extra),
         capture_output=True,
         text=True,
         cwd=tmp_path,
@@ -132,8 +135,9 @@ def test_local_cluster_trains_and_its_checkpoint_predicts(
     assert "Traceback" not in proc.stderr and "local_rendezvous" not in proc.stderr
     last = int(re.search(r"\[worker0\] .* the global step is (\d+)", proc.stderr).group(1))
     assert 1000 <= last <= 1002
+    folders = [f"--data_dir={mnist_dir}", f"--ckpt_dir={tmp_path / 'ckpt'}"]
     predicted = run_cli(
-        "tf1_mnist.softmax", "--is_train=0", "--predict_count=20", *args, cwd=tmp_path
+        "tf1_mnist.softmax", "--is_train=0", "--predict_count=20", *folders, cwd=tmp_path
     )
     assert predicted.returncode == 0, predicted.stderr
     assert f"(step {last})" in predicted.stderr
@@ -143,21 +147,7 @@ def test_local_cluster_trains_and_its_checkpoint_predicts(
 @pytest.mark.slow
 def test_ctrl_c_stops_every_task(tmp_path: Path, synthetic_dir: Path) -> None:
     proc = subprocess.Popen(
-        _private(
-            [
-                sys.executable,
-                "-m",
-                "tf1_mnist.cluster",
-                "softmax",
-                "--workers=2",
-                "--ps=1",
-                f"--data_dir={synthetic_dir}",
-                f"--logdir={tmp_path / 'logs'}",
-                f"--ckpt_dir={tmp_path / 'ckpt'}",
-                "--max_steps=1000000",
-                "--log_every=100",
-            ]
-        ),
+        _cluster(synthetic_dir, tmp_path, "--max_steps=1000000", "--log_every=100"),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -168,14 +158,16 @@ def test_ctrl_c_stops_every_task(tmp_path: Path, synthetic_dir: Path) -> None:
         if re.search(r"\[worker0\] step [1-9]\d*00: loss", line) or time.monotonic() > deadline:
             break
     proc.send_signal(signal.SIGINT)
-    _, stderr = proc.communicate(timeout=90)
+    tasks = ["pgrep", "-f", f"--ckpt_dir={tmp_path / 'ckpt'}"]
+    try:
+        _, stderr = proc.communicate(timeout=90)
+        left = subprocess.run(tasks, capture_output=True, text=True).stdout.split()
+    finally:  # never leave a task behind, whatever the assertions say
+        subprocess.run(["pkill", "-9", "-f", f"--ckpt_dir={tmp_path / 'ckpt'}"])
     assert proc.returncode == 128 + signal.SIGINT, stderr[-2000:]
     assert "stopping every task" in stderr and "[worker0] interrupted at step" in stderr
     assert list((tmp_path / "ckpt" / "softmax").glob("softmax-*.index"))  # the chief saved
-    left = subprocess.run(
-        ["pgrep", "-f", f"--ckpt_dir={tmp_path / 'ckpt'}"], capture_output=True, text=True
-    )
-    assert not left.stdout.strip(), "tasks left running"
+    assert not left, f"tasks left running: {left}"
 
 
 @pytest.mark.slow

@@ -534,3 +534,32 @@ def test_the_scripts_own_error_is_its_traceback(tmp_path: Path) -> None:
     assert f'File "{script}", line 4' in proc.stderr
     assert "Dimensions must be equal" in proc.stderr
     assert "tf1_mnist/legacy/__init__.py" not in proc.stderr
+
+
+PYTHON2 = [
+    ('print "step", i,\n', 'print("step", i, end=" ")\n'),
+    ("print\n", "print()\n"),
+    ('print >>sys.stderr, "x %d" % n\n', 'print("x %d" % n, file=sys.stderr)\n'),
+    ("print (a, b)\n", "print (a, b)\n"),  # already a call: left alone
+    ('if x <> 3: print "ne"\n', 'if x != 3: print("ne")\n'),
+    ("for i in xrange(3): pass\n", "for i in range(3): pass\n"),
+    ("for k, v in d.iteritems(): pass\n", "for k, v in d.items(): pass\n"),
+    (
+        "try:\n    pass\nexcept ValueError, e:\n    pass\n",
+        "try:\n    pass\nexcept ValueError as e:\n    pass\n",
+    ),
+    ("except (A, B):\n", "except (A, B):\n"),
+    ("m = 0777 + 10L\n", "m = 0o777 + 10\n"),
+    ('exec "z = 1"\n', 'exec("z = 1")\n'),
+    ('print "a", \\\n   "b"\n', 'print("a", \\\n   "b")\n'),  # lines stay where they were
+    ("obj.xrange = 1\n", "obj.xrange = 1\n"),  # an attribute, not the builtin
+]
+
+
+def test_python2_conversion_rules() -> None:
+    from tf1_mnist.legacy import python2
+
+    for source, expected in PYTHON2:
+        converted, _ = python2.convert(source)
+        assert converted == expected, (source, converted)
+        assert converted.count("\n") == source.count("\n")

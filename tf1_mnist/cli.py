@@ -12,13 +12,14 @@ importing any module leaves the flag namespace to its caller.
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 import types
 import typing
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
-from absl import app, flags
+from absl import app, flags, logging
 
 from tf1_mnist import errors
 
@@ -91,7 +92,8 @@ def main(
     """``absl.app.run`` a command: flags from ``defaults``' fields, then ``run(options, args)``.
 
     ``positional`` names the positional arguments the command takes (for its usage error);
-    without it any positional argument is a usage error.
+    without it any positional argument is a usage error.  When ``run`` has returned, every
+    file it wrote is closed, and the process ends at once (``finish``).
     """
     define_flags(defaults)
 
@@ -102,8 +104,20 @@ def main(
         if positional is not None and not args:
             raise app.UsageError(f"name {positional}")
         try:
-            return run(parse(type(defaults)), args)
+            code = run(parse(type(defaults)), args)
         except (errors.Error, KeyboardInterrupt) as e:
-            return report(e)
+            code = report(e)
+        finish(code)
 
     app.run(_main)
+
+
+def finish(code: int) -> NoReturn:
+    """End a command's process with ``code`` once its output is flushed, skipping Python's
+    teardown of TensorFlow (about 0.8 s on 2 cores, a sixth of a small port's whole run, and
+    nothing a finished command needs: its checkpoints, summaries and figures are closed).
+    Only for our own commands: a legacy script may rely on teardown to flush its files."""
+    logging.flush()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -74,6 +74,11 @@ class Config:
         "Write a precision/recall curve per digit on the test set (TensorBoard's PR CURVES) "
         "at every --eval_every and after training.",
     )
+    mixed_precision: bool = option(
+        False,
+        "Compute in float16 on a GPU, bfloat16 on a CPU with bfloat16 instructions (grappler's "
+        "rewrite); variables and checkpoints stay float32. The posts are float32.",
+    )
     ps_hosts: str = option(
         "",
         "Distributed training (TF1's between-graph replication): comma-separated host:port "

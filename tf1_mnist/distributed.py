@@ -38,7 +38,7 @@ from typing import Any
 
 from tensorflow.python.client.session import SessionInterface
 
-from tf1_mnist import checkpoints, cli, harness, input_data, quiet
+from tf1_mnist import checkpoints, cli, harness, input_data, precision, quiet
 from tf1_mnist.compat import tf
 from tf1_mnist.config import Config
 from tf1_mnist.console import note
@@ -96,11 +96,12 @@ class Cluster:
 def _session_config(cluster: Cluster, cfg: Config) -> Any:
     if cluster.job == "ps":  # it talks to no one, and waits for the workers without a limit
         return tf.ConfigProto(device_filters=[f"/job:ps/task:{cluster.task}"])
-    return tf.ConfigProto(
+    config = tf.ConfigProto(
         # A worker talks to the parameter servers and itself only: no waiting on the others.
         device_filters=["/job:ps", f"/job:worker/task:{cluster.task}"],
         operation_timeout_in_ms=cfg.cluster_timeout * 1000,
     )
+    return precision.apply(config, cfg.mixed_precision)
 
 
 def _done_queues(cluster: Cluster) -> list[Any]:

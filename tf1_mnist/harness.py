@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 from absl import logging
 
-from tf1_mnist import board, checkpoints, cli, input_data, plots
+from tf1_mnist import checkpoints, cli, evaluation, input_data, plots, precision
 from tf1_mnist.compat import global_step, tf
 from tf1_mnist.config import Config
-from tf1_mnist.console import Lines, note, say
+from tf1_mnist.console import note, say
 from tf1_mnist.errors import CheckpointError, ConfigError, DivergedError
 from tf1_mnist.registry import Model, ModelSpec, RunContext, RunDirs, run_dirs
 
@@ -152,7 +152,7 @@ def _predict(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
     built = build_graph(spec, cfg)
     data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed)
     with restored_session(spec, cfg, built) as sess:
-        images, labels, predicted = predict_samples(
+        images, labels, predicted = evaluation.predict_samples(
             sess, built, data.test, cfg.predict_count, spec.lines_for(cfg.lang)
         )
         if cfg.plots and len(images):
@@ -168,7 +168,8 @@ def _predict(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
 def _train_and_test(spec: ModelSpec, cfg: Config, dirs: RunDirs) -> RunResult:
     built = build_graph(spec, cfg)
     data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed)
-    with tf.Session(graph=built.graph) as sess:
+    config = precision.session_config(cfg.mixed_precision)
+    with tf.Session(graph=built.graph, config=config) as sess:
         restored = checkpoints.restore_latest(sess, built.saver, dirs.ckpt_dir, spec.name)
         if spec.prologue is not None:
             spec.prologue(RunContext(data, cfg, dirs.plot_dir))
@@ -188,7 +189,9 @@ def finish(
     """After training: the test accuracy (the post's line, or ours), PR curves, the
     projector and the post's epilogue."""
     spec, dirs = built.spec, run_dirs(built.spec, cfg)
-    test_loss, test_accuracy = evaluate(sess, built.model, data.test, cfg.eval_batch_size)
+    test_loss, test_accuracy = evaluation.evaluate(
+        sess, built.model, data.test, cfg.eval_batch_size
+    )
     say(
         "test",
         spec.lines_for(cfg.lang),
@@ -196,16 +199,18 @@ def finish(
     )
     if cfg.pr_curves and not _eval_step(cfg, training.last_step):  # else written already
         with contextlib.closing(_writer(dirs.logdir)) as writer:
-            write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
+            evaluation.write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
     if cfg.embedding:
-        write_embedding(sess, built, data.test, cfg)
+        evaluation.write_embedding(sess, built, data.test, cfg)
     if spec.epilogue is not None:
         spec.epilogue(
             RunContext(
                 data,
                 cfg,
                 dirs.plot_dir,
-                predict=lambda images: predict_digits(sess, built, images, cfg.eval_batch_size),
+                predict=lambda images: evaluation.predict_digits(
+                    sess, built, images, cfg.eval_batch_size
+                ),
             )
         )
     return RunResult(spec.name, training, test_loss, test_accuracy)
@@ -213,34 +218,6 @@ def finish(
 
 def _eval_step(cfg: Config, step: int) -> bool:
     return cfg.eval_every > 0 and step > 0 and step % cfg.eval_every == 0
-
-
-def write_pr_curves(
-    sess: Any, built: BuiltGraph, dataset: input_data.DataSet, cfg: Config, writer: Any, step: int
-) -> None:
-    """One PR curve per digit of ``dataset`` (the test set) at ``step``, for TensorBoard."""
-    probs = probabilities(sess, built, dataset.images, cfg.eval_batch_size)
-    labels = dataset.labels.argmax(axis=1)
-    writer.add_summary(tf.Summary.FromString(board.pr_curves(probs, labels)), step)
-
-
-def write_embedding(sess: Any, built: BuiltGraph, dataset: input_data.DataSet, cfg: Config) -> None:
-    """TensorBoard's projector run for the first ``cfg.embedding`` images of ``dataset``."""
-    m = built.model
-    tensor = m.embedding if m.embedding is not None else m.logits
-    images = dataset.images[: cfg.embedding]
-    activations = np.concatenate(
-        [
-            sess.run(tensor, {m.x: images[i : i + cfg.eval_batch_size], **m.eval_feed})
-            for i in range(0, len(images), cfg.eval_batch_size)
-        ]
-    )
-    predicted = predict_digits(sess, built, images, cfg.eval_batch_size)
-    run_dir = run_dirs(built.spec, cfg).logdir / board.PROJECTOR_RUN
-    labels = dataset.labels[: cfg.embedding].argmax(axis=1)
-    layer = m.embedding_layer or "the logits"
-    board.write_projector(run_dir, activations, images, labels, predicted, layer)
-    note(f"projector: {len(images)} test digits ({layer}) in {run_dir}/")
 
 
 @contextlib.contextmanager
@@ -254,7 +231,9 @@ def restored_session(
     """
     built = built or build_graph(spec, cfg)
     ckpt_dir = run_dirs(spec, cfg).ckpt_dir
-    with tf.Session(graph=built.graph) as sess:
+    with tf.Session(
+        graph=built.graph, config=precision.session_config(cfg.mixed_precision)
+    ) as sess:
         restored = checkpoints.restore_latest(sess, built.saver, ckpt_dir, spec.name)
         if restored is None:
             raise CheckpointError(
@@ -334,7 +313,7 @@ def train(
         return _train(sess, built, data, cfg, role)
 
 
-def _due(every: int, before: int, after: int) -> bool:
+def due(every: int, before: int, after: int) -> bool:
     """A multiple of ``every`` lies in (before, after]: the cadence fires at ``after``."""
     return every > 0 and before // every != after // every
 
@@ -356,10 +335,12 @@ def _train(
             writer.add_session_log(tf.SessionLog(status=tf.SessionLog.START), step)
         if cfg.eval_every > 0:
             validation_writer = _writer(dirs.logdir / "validation")
-    fetches = {"train": m.train_op, "loss": m.loss, "accuracy": m.accuracy}
+    # The loss every step (a NaN stops the run); the batch accuracy only for step lines.
+    fetches = {"train": m.train_op, "loss": m.loss}
     if role.shared_step:  # read in the same run (before or after this update)
         fetches["global_step"] = built.global_step
-    with_summary = dict(fetches, summary=built.summaries)
+    with_accuracy = dict(fetches, accuracy=m.accuracy)
+    with_summary = dict(with_accuracy, summary=built.summaries)
     lines = spec.lines_for(cfg.lang)
     # Post 001's tutorial prints the batch's accuracy with dropout off, before the step.
     eval_accuracy = lines.step is not None and "eval_accuracy" in lines.step.fields
@@ -373,15 +354,15 @@ def _train(
                 if role.should_stop is not None and role.should_stop():
                     break
                 xs, ys = data.train.next_batch(cfg.batch_size)
-                log = _due(cfg.log_every, previous, step)
+                log = due(cfg.log_every, previous, step)
                 before = None
                 if log and eval_accuracy:
                     before = sess.run(m.accuracy, {m.x: xs, m.labels: ys, **m.eval_feed})
                 summarize = writer is not None and built.summaries is not None
-                summarize = summarize and _due(cfg.summary_every, previous, step)
+                summarize = summarize and due(cfg.summary_every, previous, step)
                 try:
                     out = sess.run(
-                        with_summary if summarize else fetches,
+                        with_summary if summarize else with_accuracy if log else fetches,
                         feed_dict={m.x: xs, m.labels: ys, **m.train_feed},
                     )
                 except role.stopped_by:
@@ -398,11 +379,11 @@ def _train(
                     step = max(step, int(out["global_step"]))
                 else:
                     step += 1
-                if role.chief and _due(cfg.eval_every, previous, step):
-                    validate(sess, built, data, cfg, step, validation_writer)
+                if role.chief and due(cfg.eval_every, previous, step):
+                    evaluation.validate(sess, built, data, cfg, step, validation_writer)
                     if cfg.pr_curves:
-                        write_pr_curves(sess, built, data.test, cfg, writer, step)
-                if role.saves and _due(cfg.save_every, previous, step):
+                        evaluation.write_pr_curves(sess, built, data.test, cfg, writer, step)
+                if role.saves and due(cfg.save_every, previous, step):
                     # The graph (.meta) is written with the run's last checkpoint only: it does
                     # not change, and rewriting it doubled the cost of a small model's save.
                     last = step >= cfg.max_steps or interrupts.signum is not None
@@ -460,98 +441,6 @@ def _progress(first: int, step: int, total: int, start: float) -> None:
         eta // 60,
         eta % 60,
     )
-
-
-# --------------------------------------------------------------------------- evaluation
-
-
-def evaluate(
-    sess: Any, model: Model, dataset: input_data.DataSet, batch_size: int
-) -> tuple[float, float]:
-    """Mean loss and accuracy over ``dataset`` in order, in batches (bounded memory)."""
-    n = dataset.num_examples
-    loss_sum = acc_sum = 0.0
-    for start in range(0, n, batch_size):
-        xs = dataset.images[start : start + batch_size]
-        ys = dataset.labels[start : start + batch_size]
-        loss, acc = sess.run(
-            [model.loss, model.accuracy],
-            feed_dict={model.x: xs, model.labels: ys, **model.eval_feed},
-        )
-        loss_sum += float(loss) * len(xs)
-        acc_sum += float(acc) * len(xs)
-    return loss_sum / n, acc_sum / n
-
-
-def validate(
-    sess: Any,
-    built: BuiltGraph,
-    data: input_data.Datasets,
-    cfg: Config,
-    step: int,
-    writer: Any,
-) -> tuple[float, float]:
-    """Validation loss and accuracy: printed (per epoch when steps make whole epochs), and
-    written with the training run's tags so TensorBoard overlays the two curves."""
-    loss, acc = evaluate(sess, built.model, data.validation, cfg.eval_batch_size)
-    epochs, rest = divmod(step * cfg.batch_size, data.train.num_examples)
-    values = {
-        "loss": loss,
-        "accuracy": acc,
-        "epoch": epochs if rest == 0 else None,  # a post's epoch line only at whole epochs
-        "where": f"epoch {epochs:2d}" if rest == 0 else f"step {step}",
-    }
-    say("validation", built.spec.lines_for(cfg.lang), values)
-    summary = tf.Summary(
-        value=[
-            tf.Summary.Value(tag=built.spec.loss_tag, simple_value=loss),
-            tf.Summary.Value(tag=built.spec.accuracy_tag, simple_value=acc),
-        ]
-    )
-    writer.add_summary(summary, step)
-    return loss, acc
-
-
-# --------------------------------------------------------------------------- prediction
-
-
-def probabilities(sess: Any, built: BuiltGraph, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """The model's class probabilities [N, 10] for ``images`` [N, 784], in batches."""
-    m = built.model
-    return np.concatenate(
-        [
-            sess.run(built.probabilities, {m.x: images[i : i + batch_size], **m.eval_feed})
-            for i in range(0, len(images), batch_size)
-        ]
-    )
-
-
-def predict_digits(sess: Any, built: BuiltGraph, images: np.ndarray, batch_size: int) -> np.ndarray:
-    """Predicted digits of ``images``, in batches."""
-    return probabilities(sess, built, images, batch_size).argmax(axis=1)
-
-
-def predict_samples(
-    sess: Any, built: BuiltGraph, dataset: input_data.DataSet, count: int, lines: Lines
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Post 002's prediction loop: ``count`` samples one at a time, true vs predicted digit.
-
-    Returns the images, their true digits and the predicted digits.
-    """
-    m = built.model
-    images, labels, predicted = [], [], []
-    for i in range(count):
-        image, label = dataset.next_batch(1)
-        # Fixed post 002 bug: tf.argmax(...).eval() per sample added ops to the graph each time.
-        (digit,) = sess.run(built.prediction, feed_dict={m.x: image, **m.eval_feed})
-        true = int(np.argmax(label, 1)[0])
-        images.append(image[0])
-        labels.append(true)
-        predicted.append(int(digit))
-        say("sample", lines, {"index": i, "true": true, "predicted": int(digit)})
-    right = sum(t == p for t, p in zip(labels, predicted, strict=True))
-    note(f"{right}/{count} predicted correctly")
-    return np.array(images), np.array(labels, dtype=np.int64), np.array(predicted, dtype=np.int64)
 
 
 # --------------------------------------------------------------------------- command line

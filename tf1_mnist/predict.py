@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tf1_mnist import cli, harness, plots, preprocess, registry
+from tf1_mnist import cli, evaluation, harness, plots, preprocess, registry
 from tf1_mnist.cli import option
 
 EVAL_BATCH_SIZE = 500  # images per forward pass (the CNN's activations stay bounded)
@@ -100,7 +100,7 @@ def predict_files(model: str, paths: Sequence[str], ckpt_dir: str, top: int = 3)
     built = harness.build_graph(spec, cfg)
     with harness.restored_session(spec, cfg, built) as sess:
         if images:
-            probs = harness.probabilities(sess, built, np.stack(images), EVAL_BATCH_SIZE)
+            probs = evaluation.probabilities(sess, built, np.stack(images), EVAL_BATCH_SIZE)
             for path, p in zip(files, probs, strict=True):
                 ranked = p.argsort()[::-1][:top]
                 results.append((path, int(ranked[0]), p))

@@ -46,10 +46,17 @@ class Options:
         2000, "Test digits in each model's TensorBoard projector run (0: none)."
     )
     pr_curves: bool = option(True, "Write each model's per-digit PR curves for TensorBoard.")
+    mixed_precision: bool = option(
+        False,
+        "Train in mixed precision (the posts, and the references, are float32): a report of "
+        "its own, reports/reproduction-mixed.md.",
+    )
 
     @property
     def label(self) -> str:
-        return "quick" if self.quick else "full"
+        """The budgets' name (``full``, ``quick``), with ``-mixed`` for mixed precision: each
+        kind of run has its own folders, results and report."""
+        return ("quick" if self.quick else "full") + ("-mixed" if self.mixed_precision else "")
 
 
 def reproduce(opts: Options) -> dict:
@@ -72,6 +79,7 @@ def reproduce(opts: Options) -> dict:
             fresh=opts.force,
             embedding=opts.embedding,
             pr_curves=opts.pr_curves,
+            mixed_precision=opts.mixed_precision,
         )
         done = results.get(spec.name)
         finished = (
@@ -178,7 +186,8 @@ def _write_report(opts: Options, results: dict, report_dir: Path, logdir: Path) 
         [
             f"# Reproduction ({opts.label} budgets)",
             "",
-            f"`python -m tf1_mnist.reproduce{' --quick' if opts.quick else ''}` on "
+            f"`python -m tf1_mnist.reproduce{' --quick' if opts.quick else ''}"
+            f"{' --mixed_precision' if opts.mixed_precision else ''}` on "
             f"{datetime.date.today().isoformat()}, TensorFlow {VERSION}, "
             f"{os.cpu_count()} CPU cores. Test accuracy on MNIST's 10000 test images. The "
             "reference is the test accuracy of our own reference run at the same budget "
@@ -193,7 +202,7 @@ def _write_report(opts: Options, results: dict, report_dir: Path, logdir: Path) 
             "",
         ]
     )
-    path = report_dir / "reproduction.md"
+    path = report_dir / ("reproduction-mixed.md" if opts.mixed_precision else "reproduction.md")
     _atomic_write(path, text)
     return path
 

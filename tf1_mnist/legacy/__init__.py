@@ -24,15 +24,12 @@ import traceback
 import types
 from pathlib import Path
 
-# Keras 2 for tf.layers and tf.keras in TF1 graphs: read when TensorFlow is first imported.
-os.environ["TF_USE_LEGACY_KERAS"] = "1"
+from absl import flags
 
-from absl import flags  # noqa: E402
-
-from tf1_mnist import cli, input_data  # noqa: E402
-from tf1_mnist.cli import option  # noqa: E402
-from tf1_mnist.legacy import display, numpy1, python2  # noqa: E402
-from tf1_mnist.legacy.shim import Refusal, install  # noqa: E402
+from tf1_mnist import cli, input_data
+from tf1_mnist.cli import option
+from tf1_mnist.legacy import display, numpy1, python2
+from tf1_mnist.legacy.shim import Refusal, install
 
 __all__ = ["Options", "Refusal", "install", "main", "run_script"]
 
@@ -58,6 +55,11 @@ class Options:
         None,
         "Seed Python's, numpy's and TensorFlow's default generators before the script runs "
         "(old scripts are unseeded: this makes their shuffling and initial weights repeat).",
+    )
+    mixed_precision: bool = option(
+        False,
+        "Run the script's sessions in mixed precision (float16 on a GPU, bfloat16 on a CPU "
+        "with bfloat16 instructions); its variables and checkpoints stay float32.",
     )
 
 
@@ -108,7 +110,12 @@ def _looks_py2(error: SyntaxError) -> bool:
     return "print" in text or "Missing parentheses" in str(error.msg) or text.startswith("exec ")
 
 
-def run_script(script: str | os.PathLike, args: list[str], seed: int | None = None) -> int:
+def run_script(
+    script: str | os.PathLike,
+    args: list[str],
+    seed: int | None = None,
+    mixed_precision: bool = False,
+) -> int:
     """Run ``script`` as ``python SCRIPT.py args`` would, on the TF1 shim; its exit code.
 
     ``seed`` (added: old scripts are unseeded) seeds Python's and numpy's global generators,
@@ -127,7 +134,7 @@ def run_script(script: str | os.PathLike, args: list[str], seed: int | None = No
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)
         return 1
-    tf = install()
+    tf = install(mixed_precision)
     numpy1.install(path.parent)
     display.install(Path.cwd(), path.stem)
     if seed is not None:
@@ -209,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     opts = cli.parse(Options, flag_values)
     try:
-        return run_script(rest[0], rest[1:], seed=opts.seed)
+        return run_script(rest[0], rest[1:], seed=opts.seed, mixed_precision=opts.mixed_precision)
     except KeyboardInterrupt as e:
         return cli.report(e)
 

@@ -16,6 +16,7 @@ import collections
 import io
 import re
 import tokenize
+from collections.abc import Iterator
 
 RENAMED = {"xrange": "range", "raw_input": "input"}
 RENAMED_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys"}
@@ -90,36 +91,37 @@ def _statement_edits(tokens: list, source: str, done: collections.Counter) -> li
     return edits
 
 
-def _is_call(tokens: list, i: int) -> bool:
-    """``print(...)`` whose parenthesis closes the statement: valid Python 3 already."""
-    if i + 1 >= len(tokens) or tokens[i + 1].string != "(":
-        return False
+def _nesting(tokens: list, start: int) -> Iterator[tuple[int, tokenize.TokenInfo, int]]:
+    """``(index, token, depth)`` from ``start`` on: the brackets open around each token (a
+    closing bracket already closed, an opening one not yet open)."""
     depth = 0
-    for j in range(i + 1, len(tokens)):
+    for j in range(start, len(tokens)):
         tok = tokens[j]
+        if tok.type == tokenize.OP and tok.string in ")]}":
+            depth -= 1
+        yield j, tok, depth
         if tok.type == tokenize.OP and tok.string in "([{":
             depth += 1
-        elif tok.type == tokenize.OP and tok.string in ")]}":
-            depth -= 1
-            if depth == 0:
-                nxt = tokens[j + 1] if j + 1 < len(tokens) else None
-                return nxt is None or nxt.string == ";" or nxt.type in _STATEMENT_END
-    return False
 
 
 _STATEMENT_END = {tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER}
 
 
+def _is_call(tokens: list, i: int) -> bool:
+    """``print(...)`` whose parenthesis closes the statement: valid Python 3 already."""
+    if i + 1 >= len(tokens) or tokens[i + 1].string != "(":
+        return False
+    for j, tok, depth in _nesting(tokens, i + 1):
+        if depth == 0 and tok.string == ")":
+            nxt = tokens[j + 1] if j + 1 < len(tokens) else None
+            return nxt is None or nxt.string == ";" or nxt.type in _STATEMENT_END
+    return False
+
+
 def _statement_end(tokens: list, i: int) -> int:
     """Index of the token that ends the simple statement starting after ``tokens[i]``."""
-    depth = 0
-    for j in range(i + 1, len(tokens)):
-        tok = tokens[j]
-        if tok.type == tokenize.OP and tok.string in "([{":
-            depth += 1
-        elif tok.type == tokenize.OP and tok.string in ")]}":
-            depth -= 1
-        elif depth == 0 and (tok.type in _STATEMENT_END or tok.string == ";"):
+    for j, tok, depth in _nesting(tokens, i + 1):
+        if depth == 0 and (tok.type in _STATEMENT_END or tok.string == ";"):
             return j
     return len(tokens) - 1
 
@@ -159,21 +161,13 @@ def _statement_as_call(tokens: list, i: int, lines: list[str]) -> list:
 
 def _except_comma(tokens: list, i: int) -> tokenize.TokenInfo | None:
     """The comma of ``except E, e:`` (not of ``except (A, B):``)."""
-    depth = 0
-    for j in range(i + 1, len(tokens)):
-        tok = tokens[j]
-        if tok.type == tokenize.OP and tok.string in "([{":
-            depth += 1
-        elif tok.type == tokenize.OP and tok.string in ")]}":
-            depth -= 1
-        elif depth == 0 and tok.string == ":":
+    for j, tok, depth in _nesting(tokens, i + 1):
+        if tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER) or (depth == 0 and tok.string == ":"):
             return None
-        elif depth == 0 and tok.string == ",":
+        if depth == 0 and tok.string == ",":
             after = tokens[j + 1 : j + 3]
             if len(after) == 2 and after[0].type == tokenize.NAME and after[1].string == ":":
                 return tok
-            return None
-        elif tok.type in (tokenize.NEWLINE, tokenize.ENDMARKER):
             return None
     return None
 

@@ -201,17 +201,21 @@ def _models_rnn(v1: Any) -> dict[str, types.ModuleType]:
     }
 
 
-def _soft_placement(session_class: type) -> type:
+def _session(session_class: type, mixed_precision: bool) -> type:
     """A session that places an op pinned to a device this machine lacks (``/gpu:0`` in a
-    GPU-era script) on one it has, as ``allow_soft_placement`` does, instead of failing."""
+    GPU-era script) on one it has, as ``allow_soft_placement`` does, instead of failing; and
+    computes in mixed precision with the runner's ``--mixed_precision``."""
 
     def __init__(self: Any, target: str = "", graph: Any = None, config: Any = None) -> None:
         import tensorflow as real_tf
 
+        from tf1_mnist import precision
+
         placed = real_tf.compat.v1.ConfigProto()
         if config is not None:
-            placed.CopyFrom(config)  # the script's own options, and this one on top
+            placed.CopyFrom(config)  # the script's own options, and these on top
         placed.allow_soft_placement = True
+        precision.apply(placed, mixed_precision)
         session_class.__init__(self, target, graph, placed)
 
     return type(session_class.__name__, (session_class,), {"__init__": __init__})
@@ -430,11 +434,14 @@ def package_module(name: str) -> types.ModuleType:
     return module
 
 
-def install() -> types.ModuleType:
+def install(mixed_precision: bool = False) -> types.ModuleType:
     """Put the TF1 ``tensorflow`` and the tutorials' import paths into ``sys.modules``
     (once: a second call returns the same namespace)."""
     if isinstance(sys.modules.get("tensorflow"), Namespace):
         return sys.modules["tensorflow"]
+    # Keras 2 for tf.layers and tf.keras in TF1 graphs, as in TF 1.x: read when TensorFlow is
+    # first imported, which in the runner's process is here.
+    os.environ["TF_USE_LEGACY_KERAS"] = "1"
     real_tf = quiet.import_tensorflow()
 
     from tf1_mnist.legacy import contrib, keras_compat, tutorial_mnist
@@ -461,8 +468,8 @@ def install() -> types.ModuleType:
             keras=keras_compat.namespace(v1),
             types=Namespace("tensorflow.types", v1.dtypes),  # TF 0.5-0.6 kept dtypes there
             models=models_rnn["tensorflow.models"],
-            Session=_soft_placement(v1.Session),
-            InteractiveSession=_soft_placement(v1.InteractiveSession),
+            Session=_session(v1.Session, mixed_precision),
+            InteractiveSession=_session(v1.InteractiveSession, mixed_precision),
         ),
         refused={"estimator": ESTIMATOR},
     )

@@ -63,19 +63,21 @@ def test_list_defaults_are_not_shared() -> None:
 
 def test_every_command_uses_the_convention() -> None:
     """Every command's options are a dataclass of `option` fields with help texts."""
+    from tf1_mnist import cluster
     from tf1_mnist.legacy import Options as LegacyOptions
 
-    for options in (Config, predict.Options, reproduce.Options, LegacyOptions):
+    for options in (Config, predict.Options, reproduce.Options, LegacyOptions, cluster.Options):
         for field in dataclasses.fields(options):
             assert field.metadata.get("help"), (options.__name__, field.name)
 
 
 def test_no_flag_means_two_things() -> None:
     """A flag name shared by two commands has the same type in both."""
+    from tf1_mnist import cluster
     from tf1_mnist.legacy import Options as LegacyOptions
 
     seen: dict[str, type] = {}
-    for options in (Config, predict.Options, reproduce.Options, LegacyOptions):
+    for options in (Config, predict.Options, reproduce.Options, LegacyOptions, cluster.Options):
         for name, hint in typing.get_type_hints(options).items():
             kind = cli.flag_type(hint)
             assert seen.setdefault(name, kind) is kind, (options.__name__, name)

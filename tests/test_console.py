@@ -134,20 +134,43 @@ def test_lang_en_translates_the_same_lines(tmp_path: Path, synthetic_dir: Path, 
 # --------------------------------------------------------------------------- quiet start
 
 
+def _through_filter(name: str, *lines: str) -> str:
+    """What reaches stderr of a process whose C++ side writes ``lines`` to fd 2 inside
+    ``quiet.<name>()``."""
+    writes = "".join(f"    os.write(2, {(line + chr(10)).encode()!r})\n" for line in lines)
+    code = f"import os\nfrom tf1_mnist import quiet\nwith quiet.{name}():\n{writes}quiet.drain()\n"
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
+
+
 def test_preamble_filter_keeps_everything_else() -> None:
     """What C++ writes to fd 2 inside the filter: the known preamble lines go, the rest stays."""
-    code = (
-        "import os\n"
-        "from tf1_mnist import quiet\n"
-        "with quiet.native_stderr_filtered():\n"
-        "    os.write(2, b'WARNING: All log messages before absl::InitializeLog() is called are "
-        "written to STDERR\\n')\n"
-        "    os.write(2, b'E0000 00:00:1795.5   42 cuda_platform.cc:52] failed call to cuInit: "
-        "INTERNAL\\n')\n"
-        "    os.write(2, b'E0000 00:00:1795.5   42 some_op.cc:7] a real error\\n')\n"
+    real = "E0000 00:00:1795.5   42 some_op.cc:7] a real error"
+    assert (
+        _through_filter(
+            "native_stderr_filtered",
+            "WARNING: All log messages before absl::InitializeLog() is called are written to "
+            "STDERR",
+            "E0000 00:00:1795.5   42 cuda_platform.cc:52] failed call to cuInit: INTERNAL",
+            real,
+        )
+        == real + "\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert proc.stderr == "E0000 00:00:1795.5   42 some_op.cc:7] a real error\n"
+
+
+def test_cluster_filter_drops_the_ends_of_sessions_only() -> None:
+    """A cluster task's fd 2: the chatter of sessions closing against a parameter server that
+    has exited goes, continuation lines included; a real error stays."""
+    real = "E0000 00:00:1796.6   20819 master_session.cc:9] INTERNAL: real"
+    assert (
+        _through_filter(
+            "cluster_noise_filtered",
+            "W0000 00:00:1796.6   20819 master_session.cc:2166] UNAVAILABLE: Socket closed",
+            "Additional GRPC error information from remote target /job:ps/replica:0/task:0",
+            ":UNKNOWN:Error received from peer  {grpc_status:14}",
+            real,
+        )
+        == real + "\n"
+    )
 
 
 @pytest.mark.slow

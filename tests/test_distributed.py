@@ -158,12 +158,12 @@ def test_ctrl_c_stops_every_task(tmp_path: Path, synthetic_dir: Path) -> None:
         if re.search(r"\[worker0\] step [1-9]\d*00: loss", line) or time.monotonic() > deadline:
             break
     proc.send_signal(signal.SIGINT)
-    tasks = ["pgrep", "-f", f"--ckpt_dir={tmp_path / 'ckpt'}"]
+    tasks = ["pgrep", "-f", "--", f"--ckpt_dir={tmp_path / 'ckpt'}"]
     try:
         _, stderr = proc.communicate(timeout=90)
         left = subprocess.run(tasks, capture_output=True, text=True).stdout.split()
     finally:  # never leave a task behind, whatever the assertions say
-        subprocess.run(["pkill", "-9", "-f", f"--ckpt_dir={tmp_path / 'ckpt'}"])
+        subprocess.run(["pkill", "-9", "-f", "--", f"--ckpt_dir={tmp_path / 'ckpt'}"])
     assert proc.returncode == 128 + signal.SIGINT, stderr[-2000:]
     assert "stopping every task" in stderr and "[worker0] interrupted at step" in stderr
     assert list((tmp_path / "ckpt" / "softmax").glob("softmax-*.index"))  # the chief saved

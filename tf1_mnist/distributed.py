@@ -4,8 +4,10 @@ What TensorFlow's ``mnist_replica.py`` and its "Distributed TensorFlow" guide ta
 TensorFlow's own runtime (which 2.21 still ships): a ``ClusterSpec`` from ``--ps_hosts`` and
 ``--worker_hosts``, a ``tf.train.Server`` per task (``--job_name``, ``--task_index``), the
 variables placed on the parameter servers by ``replica_device_setter``, and every worker
-running the port's unchanged graph in a ``MonitoredTrainingSession`` through the harness's own
-loop; worker 0, the chief, initializes or restores the variables and writes the checkpoints and
+running the port's unchanged graph in a ``MonitoredSession`` (what
+``MonitoredTrainingSession`` builds: the chief's or a worker's session creator, a
+``StopAtStepHook``, the chief's ``CheckpointSaverHook``) through the harness's own loop.
+Worker 0, the chief, initializes or restores the variables and writes the checkpoints and
 summaries into the usual ``CKPT_DIR/<model>/`` and ``LOGDIR/<model>/``, so ``--is_train=0``,
 ``predict``, ``reproduce`` and TensorBoard work on the result.  ``--sync_replicas`` aggregates
 the workers' gradients with ``SyncReplicasOptimizer``.
@@ -21,8 +23,10 @@ The traps of doing this on today's TensorFlow, handled here:
   blocked queue runner when it closes: a few seconds are given instead.
 - A parameter server never exits by itself: it waits on a queue that each worker signals when
   it is done (``FIFOQueue`` with a ``shared_name``), then exits.
-- An operation on a parameter server that died would wait forever: every operation times out
-  after ``--cluster_timeout`` seconds and the worker stops, naming the parameter server.
+- A parameter server that died would hang the workers: the monitored session retries a lost
+  parameter server for ever, an operation waits for ever, and closing the session blocks in
+  TensorFlow's C++.  Operations time out after ``--cluster_timeout`` seconds, the session
+  creator gives up after as long, and the worker reports the parameter server and ends.
 """
 
 from __future__ import annotations
@@ -211,15 +215,16 @@ def _work(spec: ModelSpec, cfg: Config, cluster: Cluster, server: Any) -> harnes
         checkpoints.ensure_writable(dirs.ckpt_dir, "checkpoints")
         checkpoints.ensure_writable(dirs.logdir, "summaries")
         lock = checkpoints.training_lock(dirs.ckpt_dir)
-        if cfg.save_every > 0:
-            chief_hooks.append(
-                tf.train.CheckpointSaverHook(
-                    str(dirs.ckpt_dir),
-                    save_steps=cfg.save_every,
-                    saver=built.saver,
-                    checkpoint_basename=spec.checkpoint_name,
-                )
+        # The hook also saves as the session closes (the end, or an interrupt): with
+        # --save_every=0 ("only at the end") that is the one save after its first.
+        chief_hooks.append(
+            tf.train.CheckpointSaverHook(
+                str(dirs.ckpt_dir),
+                save_steps=cfg.save_every if cfg.save_every > 0 else max(cfg.max_steps, 1),
+                saver=built.saver,
+                checkpoint_basename=spec.checkpoint_name,
             )
+        )
     where = f"worker {cluster.task} at {cluster.address}"
     with lock, _lost_tasks(cluster, cfg), built.graph.as_default():
         if cluster.chief:

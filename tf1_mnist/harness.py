@@ -197,9 +197,10 @@ def finish(
         spec.lines_for(cfg.lang),
         {"test_accuracy": test_accuracy, "test_accuracy_float32": np.float32(test_accuracy)},
     )
-    if cfg.pr_curves and not _eval_step(cfg, training.last_step):  # else written already
+    last = training.last_step
+    if cfg.pr_curves and not due(cfg.eval_every, last - 1, last):  # else written already
         with contextlib.closing(_writer(dirs.logdir)) as writer:
-            evaluation.write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
+            evaluation.write_pr_curves(sess, built, data.test, cfg, writer, last)
     if cfg.embedding:
         evaluation.write_embedding(sess, built, data.test, cfg)
     if spec.epilogue is not None:
@@ -214,10 +215,6 @@ def finish(
             )
         )
     return RunResult(spec.name, training, test_loss, test_accuracy)
-
-
-def _eval_step(cfg: Config, step: int) -> bool:
-    return cfg.eval_every > 0 and step > 0 and step % cfg.eval_every == 0
 
 
 @contextlib.contextmanager

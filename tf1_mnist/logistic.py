@@ -111,7 +111,7 @@ PORT = ModelSpec(
         steps=TRAIN_EPOCHS * BATCH_NUM,
         reference=0.864,
         threshold=0.85,
-        source="our reference run (validation 0.8652 after epoch 50, as the post prints it)",
+        source="our reference run; validation 0.8652 after epoch 50, as the post prints it",
         seconds=10.6,
     ),
     defaults=dict(

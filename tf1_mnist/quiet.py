@@ -48,7 +48,9 @@ CLUSTER_NOISE = re.compile(
     r"[IWE]\d{4} [\d:. ]+\d+ (?:"
     r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status"
     r"|queue_base\.cc:\d+\] sync_token_q: Skipping cancelled dequeue attempt"
-    r"|master_session\.cc:\d+\] UNAVAILABLE: failed to connect"
+    # Closing a session whose parameter server already exited (the end of every run).
+    r"|master_session\.cc:\d+\] UNAVAILABLE: (?:failed to connect|Socket closed"
+    r"|Connection reset by peer)"
     r")"
 )
 CONTINUATION = re.compile(
@@ -104,10 +106,11 @@ def cluster_noise_filtered() -> Iterator[None]:
     read_end, write_end = os.pipe()
     os.dup2(write_end, 2)
     os.close(write_end)
+    real_stderr = os.dup(saved)  # here, not in the thread: a short block may close ``saved``
 
     def forward() -> None:
         dropping = False
-        with os.fdopen(read_end, "rb") as lines, os.fdopen(os.dup(saved), "wb", 0) as out:
+        with os.fdopen(read_end, "rb") as lines, os.fdopen(real_stderr, "wb", 0) as out:
             for raw in lines:
                 line = raw.decode("utf-8", "replace")
                 if CLUSTER_NOISE.match(line):

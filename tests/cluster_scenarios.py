@@ -133,6 +133,24 @@ def chief_killed(data_dir: str, work: Path) -> dict:
     }
 
 
+def ps_late(data_dir: str, work: Path) -> dict:
+    """The workers start first and the parameter server only after three of the workers'
+    --cluster_timeout (tasks are started by hand, in any order): they wait, then train."""
+    args = cluster_args(2, data_dir, work, "--max_steps=300")
+    chief = Task("worker0", [*args, "--job_name=worker", "--task_index=0"], work)
+    other = Task("worker1", [*args, "--job_name=worker", "--task_index=1"], work)
+    time.sleep(15)
+    started_alone = {"worker0": chief.proc.poll(), "worker1": other.proc.poll()}
+    ps = Task("ps", [*args, "--job_name=ps"], work)
+    codes = {"worker0": chief.wait(), "worker1": other.wait(), "ps": ps.wait()}
+    return {
+        "running_before_ps": started_alone,
+        "codes": codes,
+        "chief_steps": chief.steps(),
+        "chief_lines": chief.lines[-4:],
+    }
+
+
 def ps_killed(data_dir: str, work: Path) -> dict:
     """The parameter server is killed: the worker stops with a message naming it."""
     args = cluster_args(1, data_dir, work, "--max_steps=100000")

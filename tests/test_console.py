@@ -167,6 +167,8 @@ def test_cluster_filter_drops_the_ends_of_sessions_only() -> None:
             "W0000 00:00:1796.6   20819 master_session.cc:2166] UNAVAILABLE: Socket closed",
             "Additional GRPC error information from remote target /job:ps/replica:0/task:0",
             ":UNKNOWN:Error received from peer  {grpc_status:14}",
+            "W0000 00:00:1796.6   21780 master_session.cc:2166] UNAVAILABLE: recvmsg:Connection "
+            "reset by peer",
             real,
         )
         == real + "\n"

@@ -195,6 +195,16 @@ def test_a_killed_chief_resumes_from_its_last_checkpoint(
 
 
 @pytest.mark.slow
+def test_workers_started_before_the_parameter_server_wait_for_it(
+    tmp_path: Path, synthetic_dir: Path
+) -> None:
+    seen = _scenario("ps_late", synthetic_dir, tmp_path)
+    assert seen["running_before_ps"] == {"worker0": None, "worker1": None}, seen
+    assert seen["codes"] == {"worker0": 0, "worker1": 0, "ps": 0}, seen
+    assert seen["chief_steps"] and max(seen["chief_steps"]) >= 250, seen
+
+
+@pytest.mark.slow
 def test_a_killed_parameter_server_stops_the_worker_with_a_message(
     tmp_path: Path, synthetic_dir: Path
 ) -> None:

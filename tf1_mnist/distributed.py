@@ -26,7 +26,9 @@ The traps of doing this on today's TensorFlow, handled here:
 - A parameter server that died would hang the workers: the monitored session retries a lost
   parameter server for ever, an operation waits for ever, and closing the session blocks in
   TensorFlow's C++.  Operations time out after ``--cluster_timeout`` seconds, the session
-  creator gives up after as long, and the worker reports the parameter server and ends.
+  creator gives up after as long, and the worker reports the parameter server and ends.  At the
+  start, when tasks started by hand in any order may still be coming up, a worker waits ten
+  times as long for the parameter servers and the chief.
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from tf1_mnist.errors import ConfigError, Error
 from tf1_mnist.registry import ModelSpec, RunContext, run_dirs
 
 POLL_SECONDS = 0.2
+STARTUP_PATIENCE = 10  # x --cluster_timeout: how long a starting task waits for the others
 
 
 class ClusterError(Error):
@@ -235,7 +238,7 @@ def _work(spec: ModelSpec, cfg: Config, cluster: Cluster, server: Any) -> harnes
             if spec.prologue is not None:
                 spec.prologue(RunContext(data, cfg, dirs.plot_dir))
         else:
-            _wait_until_initialized(server, built, config, cfg, where)
+            _wait_until_initialized(server, built, config, cfg, cluster, where)
         # What MonitoredTrainingSession builds, with a session creator that gives up on a
         # lost parameter server instead of retrying for ever (its preemption recovery).
         scaffold = tf.train.Scaffold(saver=built.saver)
@@ -295,13 +298,23 @@ class _GiveUp(tf.train.SessionCreator):
 
     def __init__(self, creator: Any, cluster: Cluster, cfg: Config) -> None:
         self.creator, self.cluster, self.timeout = creator, cluster, cfg.cluster_timeout
+        self.started = False
 
     def create_session(self) -> Any:
-        deadline = time.monotonic() + self.timeout
+        # At the start the parameter servers may still be starting (tasks are started in any
+        # order, and importing TensorFlow takes seconds): as long as the wait for the chief.
+        patience = self.timeout if self.started else STARTUP_PATIENCE * self.timeout
+        deadline = time.monotonic() + patience
         while True:
             try:
-                return _FailFast(self.creator.create_session(), self.cluster, self.timeout)
-            except (tf.errors.UnavailableError, tf.errors.AbortedError) as e:
+                sess = _FailFast(self.creator.create_session(), self.cluster, self.timeout)
+                self.started = True
+                return sess
+            except (
+                tf.errors.UnavailableError,
+                tf.errors.DeadlineExceededError,
+                tf.errors.AbortedError,
+            ) as e:
                 if time.monotonic() > deadline:
                     raise _lost(self.cluster, self.timeout, e) from e
                 time.sleep(POLL_SECONDS)
@@ -374,17 +387,25 @@ def _quiet_queue_runner_ends() -> Iterator[None]:
 
 
 def _wait_until_initialized(
-    server: Any, built: harness.BuiltGraph, config: Any, cfg: Config, where: str
+    server: Any, built: harness.BuiltGraph, config: Any, cfg: Config, cluster: Cluster, where: str
 ) -> None:
-    """A non-chief worker waits for the chief's initialization (or restore) in short polls."""
-    deadline = time.monotonic() + 10 * cfg.cluster_timeout
+    """A non-chief worker waits for the chief's initialization (or restore) in short polls,
+    and for the parameter servers to start listening."""
+    patience = STARTUP_PATIENCE * cfg.cluster_timeout
+    deadline = time.monotonic() + patience
     note(f"{where}: waiting for the chief to initialize the variables")
     with tf.Session(server.target, graph=built.graph, config=config) as sess:
-        while len(sess.run(built.extras["uninitialized"])):
+        while True:
+            try:
+                if not len(sess.run(built.extras["uninitialized"])):
+                    return
+            except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+                if time.monotonic() > deadline:  # a parameter server never came up
+                    raise _lost(cluster, cfg.cluster_timeout, e) from e
             if time.monotonic() > deadline:
                 raise ClusterError(
                     f"{where}: the chief did not initialize the variables within "
-                    f"{10 * cfg.cluster_timeout} s; is worker 0 running?"
+                    f"{patience} s; is worker 0 running?"
                 )
             time.sleep(POLL_SECONDS)
 

@@ -48,9 +48,9 @@ CLUSTER_NOISE = re.compile(
     r"[IWE]\d{4} [\d:. ]+\d+ (?:"
     r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status"
     r"|queue_base\.cc:\d+\] sync_token_q: Skipping cancelled dequeue attempt"
-    # Closing a session whose parameter server already exited (the end of every run).
-    r"|master_session\.cc:\d+\] UNAVAILABLE: (?:failed to connect|Socket closed"
-    r"|Connection reset by peer)"
+    # Connecting to a task still starting, or closing a session on a task that has exited
+    # (the end of every run): "failed to connect", "Socket closed", "Connection reset by peer".
+    r"|master_session\.cc:\d+\] UNAVAILABLE: "
     r")"
 )
 CONTINUATION = re.compile(

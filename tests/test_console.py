@@ -137,7 +137,8 @@ def test_lang_en_translates_the_same_lines(tmp_path: Path, synthetic_dir: Path, 
 def _through_filter(name: str, *lines: str) -> str:
     """What reaches stderr of a process whose C++ side writes ``lines`` to fd 2 inside
     ``quiet.<name>()``."""
-    writes = "".join(f"    os.write(2, {(line + chr(10)).encode()!r})\n" for line in lines)
+    payloads = [line.encode() + b"\n" for line in lines]
+    writes = "".join(f"    os.write(2, {payload!r})\n" for payload in payloads)
     code = f"import os\nfrom tf1_mnist import quiet\nwith quiet.{name}():\n{writes}quiet.drain()\n"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
 

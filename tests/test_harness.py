@@ -95,6 +95,19 @@ def test_softmax_learns_the_synthetic_digits(tmp_path: Path, synthetic_dir: Path
     assert result.test_accuracy >= 0.9
 
 
+@pytest.mark.parametrize("eval_every", [6, 5])
+def test_pr_curves_at_each_evaluation_and_once_at_the_end(
+    eval_every: int, tmp_path: Path, synthetic_dir: Path
+) -> None:
+    """One set of PR curves per evaluation, and the end's, never written twice at one step
+    (with 12 steps: evaluations at 6 and 12, or at 5 and 10 and then the end)."""
+    spec = registry.get("softmax")
+    cfg = _config(spec, tmp_path, synthetic_dir, eval_every=eval_every, pr_curves=True)
+    harness.run(spec, cfg)
+    expected = sorted({*range(eval_every, STEPS + 1, eval_every), STEPS})
+    assert event_steps(tmp_path / "logs" / "softmax", "pr_curve/digit_3/pr_curves") == expected
+
+
 def test_predict_mode_prints_samples_and_draws_the_grid(
     spec: registry.ModelSpec, tmp_path: Path, synthetic_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:

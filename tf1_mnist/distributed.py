@@ -52,6 +52,8 @@ from tf1_mnist.errors import ConfigError, Error
 from tf1_mnist.registry import ModelSpec, RunContext, run_dirs
 
 POLL_SECONDS = 0.2
+# What a step or a session gets from a task that is gone, or not up yet.
+UNREACHABLE = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError)
 STARTUP_PATIENCE = 10  # x --cluster_timeout: how long a starting task waits for the others
 
 
@@ -310,11 +312,7 @@ class _GiveUp(tf.train.SessionCreator):
                 sess = _FailFast(self.creator.create_session(), self.cluster, self.timeout)
                 self.started = True
                 return sess
-            except (
-                tf.errors.UnavailableError,
-                tf.errors.DeadlineExceededError,
-                tf.errors.AbortedError,
-            ) as e:
+            except (*UNREACHABLE, tf.errors.AbortedError) as e:
                 if time.monotonic() > deadline:
                     raise _lost(self.cluster, self.timeout, e) from e
                 time.sleep(POLL_SECONDS)
@@ -339,7 +337,7 @@ class _FailFast(SessionInterface):
     def run(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return self._sess.run(*args, **kwargs)
-        except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+        except UNREACHABLE as e:
             raise _lost(self._cluster, self._timeout, e) from e
 
     def partial_run_setup(self, *args: Any, **kwargs: Any) -> Any:
@@ -399,7 +397,7 @@ def _wait_until_initialized(
             try:
                 if not len(sess.run(built.extras["uninitialized"])):
                     return
-            except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+            except UNREACHABLE as e:
                 if time.monotonic() > deadline:  # a parameter server never came up
                     raise _lost(cluster, cfg.cluster_timeout, e) from e
             if time.monotonic() > deadline:
@@ -415,7 +413,7 @@ def _lost_tasks(cluster: Cluster, cfg: Config) -> Iterator[None]:
     """TensorFlow's errors of a task that went away, as one message naming the task."""
     try:
         yield
-    except (tf.errors.UnavailableError, tf.errors.DeadlineExceededError) as e:
+    except UNREACHABLE as e:
         raise _lost(cluster, cfg.cluster_timeout, e) from e
     except tf.errors.AbortedError as e:
         raise ClusterError(

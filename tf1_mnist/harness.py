@@ -100,6 +100,8 @@ class TrainResult:
     seconds: float
     interrupted_by: int | None = None
     """The signal (SIGINT, SIGTERM) that stopped the run early, if one did."""
+    evaluated_at: int | None = None
+    """The step of the loop's last evaluation (validation, PR curves), if it made one."""
 
     @property
     def steps_per_second(self) -> float:
@@ -197,10 +199,9 @@ def finish(
         spec.lines_for(cfg.lang),
         {"test_accuracy": test_accuracy, "test_accuracy_float32": np.float32(test_accuracy)},
     )
-    last = training.last_step
-    if cfg.pr_curves and not due(cfg.eval_every, last - 1, last):  # else written already
+    if cfg.pr_curves and training.evaluated_at != training.last_step:  # else written already
         with contextlib.closing(_writer(dirs.logdir)) as writer:
-            evaluation.write_pr_curves(sess, built, data.test, cfg, writer, last)
+            evaluation.write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
     if cfg.embedding:
         evaluation.write_embedding(sess, built, data.test, cfg)
     if spec.epilogue is not None:
@@ -343,6 +344,7 @@ def _train(
     eval_accuracy = lines.step is not None and "eval_accuracy" in lines.step.fields
     previous = step - 1  # the step of the previous iteration (cadences fire on crossing)
     saved_step = step
+    evaluated_at = None
     interrupts = _Interrupts()
     start = time.perf_counter()
     try:
@@ -380,6 +382,7 @@ def _train(
                     evaluation.validate(sess, built, data, cfg, step, validation_writer)
                     if cfg.pr_curves:
                         evaluation.write_pr_curves(sess, built, data.test, cfg, writer, step)
+                    evaluated_at = step
                 if role.saves and due(cfg.save_every, previous, step):
                     # The graph (.meta) is written with the run's last checkpoint only: it does
                     # not change, and rewriting it doubled the cost of a small model's save.
@@ -405,7 +408,7 @@ def _train(
         else:
             kept = "the chief keeps the checkpoints"
         note(f"interrupted at step {step}: {kept}; run the same command again to resume")
-    return TrainResult(first, step, seconds, interrupts.signum)
+    return TrainResult(first, step, seconds, interrupts.signum, evaluated_at)
 
 
 def _diverged(

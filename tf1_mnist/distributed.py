@@ -320,8 +320,9 @@ class _GiveUp(tf.train.SessionCreator):
 
 class _FailFast(SessionInterface):
     """The raw session under the monitored one: a step that fails because a task is gone
-    raises ``ClusterError`` (the monitored session would close the session to recover, and
-    closing a session whose parameter server is gone blocks in TensorFlow's C++)."""
+    (still unreachable after ``--cluster_timeout`` seconds of retries) raises ``ClusterError``
+    (the monitored session would close the session to recover, and closing a session whose
+    parameter server is gone blocks in TensorFlow's C++)."""
 
     def __init__(self, sess: Any, cluster: Cluster, timeout: int) -> None:
         self._sess, self._cluster, self._timeout = sess, cluster, timeout
@@ -335,10 +336,17 @@ class _FailFast(SessionInterface):
         return self._sess.sess_str
 
     def run(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return self._sess.run(*args, **kwargs)
-        except UNREACHABLE as e:
-            raise _lost(self._cluster, self._timeout, e) from e
+        # A task unreachable for a moment (a connection still being made) is retried; one
+        # unreachable for --cluster_timeout seconds is lost.
+        deadline = None
+        while True:
+            try:
+                return self._sess.run(*args, **kwargs)
+            except UNREACHABLE as e:
+                deadline = deadline or time.monotonic() + self._timeout
+                if time.monotonic() > deadline:
+                    raise _lost(self._cluster, self._timeout, e) from e
+                time.sleep(POLL_SECONDS)
 
     def partial_run_setup(self, *args: Any, **kwargs: Any) -> Any:
         return self._sess.partial_run_setup(*args, **kwargs)

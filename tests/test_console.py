@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from tf1_mnist import checkpoints, harness, registry
+from tf1_mnist import checkpoints, cluster, harness, quiet, registry
 from tf1_mnist.errors import ConfigError
 
 # The posts' own print statements (post 001's are those of TensorFlow's "Deep MNIST for
@@ -174,6 +174,41 @@ def test_cluster_filter_drops_the_ends_of_sessions_only() -> None:
         )
         == real + "\n"
     )
+
+
+def test_cluster_filter_cuts_a_record_out_of_a_line_it_landed_in() -> None:
+    """``print`` to stderr is two writes (the text, then the newline): a record TensorFlow's
+    C++ logs in between is cut out, and our line is whole again (CI once saw it leak)."""
+    record = (
+        "W1202 10:51:59.123458   20909 local_rendezvous.cc:412] Local rendezvous is aborting "
+        "with status: ABORTED: Cleanup 29124014889878070 "
+        "[type.googleapis.com/tensorflow.DerivedStatus='']\n"
+    )
+    code = (
+        "import os\nfrom tf1_mnist import quiet\nwith quiet.cluster_noise_filtered():\n"
+        "    os.write(2, b'ps 0: worker 1 is done (1/2)')\n"
+        f"    os.write(2, {record.encode()!r})\n"
+        "    os.write(2, b'\\n')\n"
+        "    os.write(2, b'ps 0: worker 0 is done (2/2)\\n')\n"
+        "quiet.drain()\n"
+    )
+    stderr = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
+    assert stderr == "ps 0: worker 1 is done (1/2)\nps 0: worker 0 is done (2/2)\n"
+    # The launcher's copy of the filter, line by line, as its pump sees them.
+    noise = quiet.NoiseFilter()
+    assert noise("ps 0: worker 1 is done (1/2)" + record) == "ps 0: worker 1 is done (1/2)"
+    assert noise("\t [[{{node global_step/Read}}]]\n") == ""
+    assert noise("\n") == "\n"
+    assert noise(record) == "" and noise("a real line\n") == "a real line\n"
+
+
+def test_launcher_drops_late_cluster_records(capsys: pytest.CaptureFixture[str]) -> None:
+    """The launcher's pump: records a task logged after its own filter ended are dropped, a
+    line they were glued onto is printed whole, after the task's name."""
+    record = "I0000 00:00:1796.6   20819 master_session.cc:2166] UNAVAILABLE: Socket closed\n"
+    lines = ["ps 0: exiting" + record, "\n", "a real error\n", record, "last words"]
+    cluster.pump(iter(lines), "ps0", sys.stderr, quiet.NoiseFilter())
+    assert capsys.readouterr().err == "[ps0] ps 0: exiting\n[ps0] a real error\n[ps0] last words\n"
 
 
 @pytest.mark.slow

@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TypeVar
 from absl import app, flags, logging
 
 from tf1_mnist import errors
+from tf1_mnist.console import note
 
 FLAGS = flags.FLAGS
 T = TypeVar("T")
@@ -77,9 +78,9 @@ def parse(cls: type[T], flag_values: flags.FlagValues = FLAGS) -> T:
 def report(error: BaseException) -> int:
     """Print a user-fixable error as one line; return the command's exit code."""
     if isinstance(error, KeyboardInterrupt):
-        print("interrupted", file=sys.stderr)
+        note("interrupted")
         return 130
-    print(f"error: {error}", file=sys.stderr)
+    note(f"error: {error}")
     return 1
 
 

@@ -23,7 +23,7 @@ from typing import IO, Any
 
 from absl import flags
 
-from tf1_mnist import cli, registry
+from tf1_mnist import cli, quiet, registry
 from tf1_mnist.cli import option
 from tf1_mnist.errors import ConfigError
 
@@ -57,9 +57,21 @@ def free_ports(host: str, count: int) -> list[int]:
             s.close()
 
 
-def _pump(stream: IO[str], prefix: str, out: IO[str]) -> None:
+def pump(stream: IO[str], prefix: str, out: IO[str], noise: quiet.NoiseFilter | None) -> None:
+    """Each line of a task's ``stream`` to ``out``, after the task's name.  On stderr the
+    cluster's chatter is dropped here too: a task's own filter ends shortly before the process
+    does, and TensorFlow's threads may still log in between."""
+    pending = ""  # a line a dropped record was glued onto, waiting for its newline
     for line in stream:
+        if noise is not None:
+            line = pending + noise(line)
+            pending = "" if line.endswith("\n") else line
+            if pending or not line:
+                continue
         out.write(f"[{prefix}] {line}")
+        out.flush()
+    if pending:
+        out.write(f"[{prefix}] {pending}\n")
         out.flush()
 
 
@@ -108,8 +120,10 @@ class Cluster:
             start_new_session=True,  # Ctrl-C reaches us only: we stop the tasks in order
         )
         self.tasks[name] = proc
-        for stream, out in ((proc.stdout, sys.stdout), (proc.stderr, sys.stderr)):
-            thread = threading.Thread(target=_pump, args=(stream, name, out), daemon=True)
+        noise = None if quiet.verbose() else quiet.NoiseFilter()
+        pumps = ((proc.stdout, sys.stdout, None), (proc.stderr, sys.stderr, noise))
+        for stream, out, drop in pumps:
+            thread = threading.Thread(target=pump, args=(stream, name, out, drop), daemon=True)
             thread.start()
             self.threads.append(thread)
 

@@ -70,9 +70,16 @@ def say(kind: str, lines: Lines, values: Mapping[str, Any]) -> None:
         print(line.format(values))
         return
     ours = getattr(OURS, kind)
-    print(ours.format(values), file=sys.stdout if kind == "sample" else sys.stderr)
+    if kind == "sample":
+        print(ours.format(values))
+    else:
+        note(ours.format(values))
 
 
 def note(message: str) -> None:
-    """A line of ours (restored checkpoint, figure paths, ...): stderr, never the post's."""
-    print(message, file=sys.stderr, flush=True)
+    """A line of ours (restored checkpoint, figure paths, ...): stderr, never the post's.
+
+    One write, newline included (``print`` makes two, and TensorFlow's C++ threads log to the
+    same file descriptor in between)."""
+    sys.stderr.write(message + "\n")
+    sys.stderr.flush()

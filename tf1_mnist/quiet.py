@@ -59,6 +59,30 @@ CONTINUATION = re.compile(
 )
 
 
+class NoiseFilter:
+    """Drops ``CLUSTER_NOISE`` records (and their continuation lines) from a stream of lines.
+
+    A C++ record is one write, but Python's ``print`` to stderr is two (the text, then the
+    newline), so a record from another thread can land inside a line of ours:
+    ``ps 0: worker 1 is done (1/2)W1202 ... local_rendezvous.cc:412] ...\n`` then ``\n``.  The
+    text before the record is kept, without a newline: the newline that follows completes it.
+    """
+
+    def __init__(self) -> None:
+        self.dropping = False
+
+    def __call__(self, line: str) -> str:
+        """What of ``line`` (one line, its newline included) to pass on; "" for nothing."""
+        found = CLUSTER_NOISE.search(line)
+        if found is not None:
+            self.dropping = True
+            return line[: found.start()]
+        if self.dropping and CONTINUATION.match(line):
+            return ""
+        self.dropping = False
+        return line
+
+
 def verbose() -> bool:
     return os.environ.get(VERBOSE_ENV, "") not in ("", "0")
 
@@ -109,17 +133,13 @@ def cluster_noise_filtered() -> Iterator[None]:
     real_stderr = os.dup(saved)  # here, not in the thread: a short block may close ``saved``
 
     def forward() -> None:
-        dropping = False
+        keep = NoiseFilter()
         with os.fdopen(read_end, "rb") as lines, os.fdopen(real_stderr, "wb", 0) as out:
             for raw in lines:
                 line = raw.decode("utf-8", "replace")
-                if CLUSTER_NOISE.match(line):
-                    dropping = True
-                    continue
-                if dropping and CONTINUATION.match(line):
-                    continue
-                dropping = False
-                out.write(raw)
+                kept = keep(line)
+                if kept:
+                    out.write(raw if kept == line else kept.encode("utf-8", "replace"))
 
     thread = threading.Thread(target=forward, name="stderr-filter", daemon=True)
     thread.start()

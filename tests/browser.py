@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -164,11 +165,16 @@ class Page:
 
     def wait_for_text(self, *needles: str, timeout: float = 60) -> str:
         """The page's text once it holds every needle (or, at the time-out, as it is)."""
+        return self.wait_until(lambda text: all(needle in text for needle in needles), timeout)
+
+    def wait_until(self, done: Callable[[str], bool], timeout: float = 60) -> str:
+        """The page's text once ``done(text)`` holds (or, at the time-out, as it is): for what
+        a needle cannot say, such as every chart of a page having drawn its axes."""
         deadline = time.monotonic() + timeout
         text = ""
         while time.monotonic() < deadline:
             text = self.text()
-            if all(needle in text for needle in needles):
+            if done(text):
                 return text
             time.sleep(0.5)
         return text

@@ -155,8 +155,13 @@ def test_pages_render_in_a_browser(cnn_short_run: tuple[Path, list, str], tmp_pa
         browser.Browser() as chromium,
     ):
         scalars = chromium.page(f"{base}/#scalars")
-        # The runs, the two cards, and their charts' step axes (summaries every 100 steps).
-        text = scalars.wait_for_text("cnn/projector", "acc acc", "loss loss", " 400 ")
+        # The runs, the two cards, and both charts' step axes (summaries every 100 steps): each
+        # chart draws its axes when its own data arrives, so wait for both (CI once caught the
+        # loss chart still on its empty 0-1 axis).
+        needles = ("cnn/projector", "acc acc", "loss loss")
+        text = scalars.wait_until(
+            lambda page: all(n in page for n in needles) and page.count(" 400 ") >= 2
+        )
         assert " cnn " in text and text.count(" 400 ") >= 2, text
         time.sleep(2)  # the lines are drawn after the axes
         rgb = _not_blank(scalars.screenshot(shots / "scalars.png"), min_colors=4)

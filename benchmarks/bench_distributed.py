@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from tf1_mnist import cli, registry
+from tf1_mnist import cli, cluster, registry
 from tf1_mnist.cli import option
 from tf1_mnist.compat import tf
 from tf1_mnist.errors import ConfigError
@@ -44,14 +43,6 @@ class Options:
         SPEC.budget_for(quick=True).steps, "Global steps of every run (the CNN's quick budget)."
     )
     repeats: int = option(1, "Alternated runs of each setting (the median is reported).")
-
-
-def _private(command: list[str]) -> list[str]:
-    """``command`` in a network namespace with only loopback, when one can be made."""
-    if shutil.which("unshare") and shutil.which("ip"):
-        if subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0:
-            return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *command]
-    return command
 
 
 def training_rate(logdir: Path) -> float:
@@ -79,7 +70,7 @@ def one_run(workers: int, opts: Options, scratch: Path) -> dict:
         "--log_every=0",
     ]
     if workers:
-        command = _private(
+        command = cluster.loopback_only(
             [sys.executable, "-m", "tf1_mnist.cluster", "cnn", f"--workers={workers}", *flags]
         )
     else:

@@ -9,7 +9,6 @@ loopback exists).  Each scenario starts the tasks of ``python -m tf1_mnist.softm
 from __future__ import annotations
 
 import json
-import os
 import re
 import signal
 import socket
@@ -170,8 +169,6 @@ def ps_killed(data_dir: str, work: Path) -> dict:
 
 if __name__ == "__main__":
     scenario, data_dir, work = sys.argv[1], sys.argv[2], Path(sys.argv[3])
-    if os.environ.get("TF1_MNIST_NETNS"):  # a new network namespace: bring loopback up
-        subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
     try:
         print(json.dumps(globals()[scenario](data_dir, work)))
     finally:  # whatever happened, no task outlives its scenario

@@ -5,9 +5,7 @@ gRPC servers listen on every interface).  Bounded in steps and time."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,34 +15,17 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from tf1_mnist import harness, registry
+from tf1_mnist import cluster, harness, registry
 from tf1_mnist.distributed import Cluster
 from tf1_mnist.errors import ConfigError
 
 SCENARIOS = Path(__file__).parent / "cluster_scenarios.py"
 
 
-def _can_unshare() -> bool:
-    if not shutil.which("unshare") or not shutil.which("ip"):
-        return False
-    probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
-    return probe.returncode == 0
-
-
-NETNS = _can_unshare()
-
-
-def _private(command: list[str]) -> list[str]:
-    """``command`` in a new network namespace with only loopback, when we can make one."""
-    if not NETNS:
-        return command
-    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *command]
-
-
 def _cluster(data_dir: Path, work: Path, *extra: str) -> list[str]:
     """``python -m tf1_mnist.cluster softmax --workers=2 --ps=1`` writing into ``work``, in a
     private network namespace when we can make one."""
-    return _private(
+    return cluster.loopback_only(
         [
             sys.executable,
             "-m",
@@ -61,19 +42,10 @@ def _cluster(data_dir: Path, work: Path, *extra: str) -> list[str]:
 
 
 def _scenario(name: str, data_dir: Path, work: Path) -> dict:
-    env = dict(os.environ, TF1_MNIST_NETNS="1" if NETNS else "")
     proc = subprocess.run(
-        [
-            *(["unshare", "-n"] if NETNS else []),
-            sys.executable,
-            str(SCENARIOS),
-            name,
-            str(data_dir),
-            str(work),
-        ],
+        cluster.loopback_only([sys.executable, str(SCENARIOS), name, str(data_dir), str(work)]),
         capture_output=True,
         text=True,
-        env=env,
         cwd=ROOT,
         timeout=400,
     )

@@ -13,6 +13,8 @@ checkpoint).  On several machines, run the same command line per task by hand: s
 from __future__ import annotations
 
 import dataclasses
+import functools
+import shutil
 import signal
 import socket
 import subprocess
@@ -41,6 +43,24 @@ class Options:
         "Address the tasks listen on and reach each other at (TensorFlow's gRPC server "
         "listens on every interface whatever this says: use a private network if that matters).",
     )
+
+
+@functools.cache
+def can_isolate() -> bool:
+    """Whether this user can make a network namespace (``unshare -n``, usually root) with a
+    loopback it can bring up (``ip``)."""
+    if not shutil.which("unshare") or not shutil.which("ip"):
+        return False
+    return subprocess.run(["unshare", "-n", "true"], capture_output=True).returncode == 0
+
+
+def loopback_only(command: list[str]) -> list[str]:
+    """``command`` inside a new network namespace holding only loopback, where one can be made
+    (else ``command`` as it is): TensorFlow's gRPC servers listen on every interface, and there
+    no other machine can reach them."""
+    if not can_isolate():
+        return command
+    return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *command]
 
 
 def free_ports(host: str, count: int) -> list[int]:

@@ -416,6 +416,11 @@ REFUSALS = [
         "imports `sklearn`, which tf1_mnist does not install",
         "`pip install scikit-learn`",
     ),
+    (  # a name we do not know: no pip command (PyPI's package of that name is someone else's)
+        "import tutorial_utils",
+        "imports `tutorial_utils`, which is neither installed nor beside the script",
+        "copy the tutorial's `tutorial_utils.py` there",
+    ),
 ]
 
 
@@ -469,6 +474,8 @@ def test_contrib_parts_resolve_in_every_form(tmp_path: Path) -> None:
             "from tensorflow.contrib.learn.python.learn.datasets.mnist import read_data_sets\n"
             "from tensorflow.contrib.learn.python.learn.datasets import mnist as reader\n"
             "from tensorflow.examples.tutorials.mnist import input_data\n"
+            "import input_data as downloaded_beside  # TF 0.5-0.6's tutorials, no copy here\n"
+            "assert downloaded_beside is input_data\n"
             "assert rnn1 is rnn2 is tf.contrib.rnn\n"
             "assert rnn1.BasicLSTMCell is tf.nn.rnn_cell.BasicLSTMCell\n"
             "assert rnn1.static_rnn is tf.nn.static_rnn is tf.nn.rnn\n"
@@ -483,6 +490,7 @@ def test_contrib_parts_resolve_in_every_form(tmp_path: Path) -> None:
     proc = legacy(str(script), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "ok"
+    assert "note: the script imports `input_data`, TensorFlow's MNIST loader" in proc.stderr
 
 
 def test_a_helper_module_beside_the_script_wins(tmp_path: Path) -> None:

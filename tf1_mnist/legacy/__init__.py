@@ -159,13 +159,22 @@ def run_script(
         return _refuse(path, e, str(e))
     except ModuleNotFoundError as e:
         package = (e.name or "").split(".")[0]
-        if package in NOT_INSTALLED or (package and not package.startswith("tensorflow")):
-            wanted = NOT_INSTALLED.get(package, package)
+        if package in NOT_INSTALLED:
             return _refuse(
                 path,
                 e,
                 f"the script imports `{package}`, which tf1_mnist does not install: "
-                f"`pip install {wanted}`",
+                f"`pip install {NOT_INSTALLED[package]}`",
+            )
+        if package and not package.startswith("tensorflow"):
+            # No pip command for a name we do not know: it may be a helper module of the
+            # tutorial's repository, and PyPI's package of that name someone else's.
+            return _refuse(
+                path,
+                e,
+                f"the script imports `{package}`, which is neither installed nor beside the "
+                f"script in {path.parent}/: copy the tutorial's `{package}.py` there, or "
+                "install the package that provides it",
             )
         return _script_error(path, e)
     except SystemExit as e:  # tf.app.run and sys.exit: the script's own exit code

@@ -395,15 +395,24 @@ class _Finder(importlib.abc.MetaPathFinder):
 
 
 class _LocalLoader(importlib.abc.MetaPathFinder):
-    """A tutorial's own copy of TensorFlow's ``input_data.py`` beside the script downloads
-    MNIST from mirrors that are gone and ignores ``$TF1_MNIST_DATA_DIR``: ``import input_data``
-    of such a copy gets ``tf1_mnist.input_data`` (the same API), with a note saying so."""
+    """A bare ``import input_data``: TensorFlow 0.5-0.6's tutorials had the reader download
+    TensorFlow's ``input_data.py`` beside the script, and many collections shipped a copy.
+    Such a copy downloads MNIST from mirrors that are gone and ignores ``$TF1_MNIST_DATA_DIR``,
+    and a script copied without it finds none: both get ``tf1_mnist.input_data`` (the same
+    API), with a note saying so.  A loader of the script's own is imported as it is."""
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         if fullname != "input_data" or path is not None:
             return None
         spec = importlib.machinery.PathFinder.find_spec(fullname)
-        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        if spec is None:
+            print(
+                "note: the script imports `input_data`, TensorFlow's MNIST loader that its "
+                "tutorial had you download beside it; using tf1_mnist.input_data (the same API)",
+                file=sys.stderr,
+            )
+            return importlib.machinery.ModuleSpec(fullname, _Provided(input_data))
+        if not spec.origin or not spec.origin.endswith(".py"):
             return None
         try:
             text = open(spec.origin, encoding="utf-8", errors="replace").read()

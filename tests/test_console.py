@@ -164,12 +164,27 @@ def test_cluster_filter_drops_the_ends_of_sessions_only() -> None:
     real = "E0000 00:00:1796.6   20819 master_session.cc:9] INTERNAL: real"
     assert (
         _through_filter(
-            "cluster_noise_filtered",
+            "run_noise_filtered",
             "W0000 00:00:1796.6   20819 master_session.cc:2166] UNAVAILABLE: Socket closed",
             "Additional GRPC error information from remote target /job:ps/replica:0/task:0",
             ":UNKNOWN:Error received from peer  {grpc_status:14}",
             "W0000 00:00:1796.6   21780 master_session.cc:2166] UNAVAILABLE: recvmsg:Connection "
             "reset by peer",
+            real,
+        )
+        == real + "\n"
+    )
+
+
+def test_run_filter_drops_the_cpu_trace_notice() -> None:
+    """A traced step (``RunOptions(trace_level=FULL_TRACE)``) on a machine without a GPU: its
+    notice goes, a real warning stays."""
+    real = "W0000 00:00:1796.2   29841 op_kernel.cc:1857] OP_REQUIRES failed: real"
+    assert (
+        _through_filter(
+            "run_noise_filtered",
+            "W0000 00:00:1796284144.182503   29841 xplane_to_step_stats.cc:84] GPU trace was "
+            "not collected.",
             real,
         )
         == real + "\n"
@@ -185,7 +200,7 @@ def test_cluster_filter_cuts_a_record_out_of_a_line_it_landed_in() -> None:
         "[type.googleapis.com/tensorflow.DerivedStatus='']\n"
     )
     code = (
-        "import os\nfrom tf1_mnist import quiet\nwith quiet.cluster_noise_filtered():\n"
+        "import os\nfrom tf1_mnist import quiet\nwith quiet.run_noise_filtered():\n"
         "    os.write(2, b'ps 0: worker 1 is done (1/2)')\n"
         f"    os.write(2, {record.encode()!r})\n"
         "    os.write(2, b'\\n')\n"

@@ -360,6 +360,31 @@ def test_numpy_1x_spellings_for_the_script_only(tmp_path: Path) -> None:
     assert proc.stderr.count("np.float was removed") == 1  # once per spelling
 
 
+def test_a_traced_step_is_quiet_on_a_cpu(tmp_path: Path) -> None:
+    """TensorFlow's mnist_with_summaries.py traces every 100th step with
+    ``RunOptions(trace_level=FULL_TRACE)``; on a machine without a GPU TensorFlow 2 logs "GPU
+    trace was not collected" for each, where TF 1.x said nothing.  The trace itself is kept."""
+    script = _script(
+        tmp_path,
+        "traced.py",
+        (
+            "import tensorflow as tf\n"
+            "total = tf.reduce_sum(tf.ones([3]))\n"
+            "options = tf.RunOptions(trace_level=tf.RunOptions.FULL_TRACE)\n"
+            "metadata = tf.RunMetadata()\n"
+            "with tf.Session() as sess:\n"
+            "    for _ in range(3):\n"
+            "        value = sess.run(total, options=options, run_metadata=metadata)\n"
+            "print(value, len(metadata.step_stats.dev_stats) > 0)\n"
+        ),
+    )
+    proc = legacy(str(script), cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "3.0 True"
+    assert "GPU trace was not collected" not in proc.stderr, proc.stderr
+    assert "xplane" not in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_figures_are_saved_and_never_block_without_a_display(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     proc = subprocess.run(

@@ -130,7 +130,7 @@ def run(spec: ModelSpec, cfg: Config) -> harness.RunResult:
     cluster = Cluster.from_config(cfg)
     if not cfg.is_train:
         raise ConfigError("--is_train=0 predicts alone: leave out --job_name")
-    with quiet.cluster_noise_filtered(), _quiet_queue_runner_ends():
+    with quiet.run_noise_filtered(), _quiet_queue_runner_ends():
         return _run(spec, cfg, cluster)
 
 

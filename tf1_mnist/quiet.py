@@ -40,13 +40,17 @@ PREAMBLE = re.compile(
 )
 
 
-# What a TF1 cluster's tasks log as they cancel cross-task receives at the end of steps and
-# sessions, or retry a task that is still starting or already gone: harmless, several a
-# second, and a wall of text around the worker's own lines.  (A task that is really lost ends
-# the worker with tf1_mnist.distributed's message.)
-CLUSTER_NOISE = re.compile(
+# What TensorFlow's C++ logs mid-run on a healthy run.  A TF1 cluster's tasks, as they cancel
+# cross-task receives at the end of steps and sessions, or retry a task that is still starting
+# or already gone: harmless, several a second, and a wall of text around the worker's own
+# lines (a task that is really lost ends the worker with tf1_mnist.distributed's message).
+# And a step run with ``RunOptions(trace_level=FULL_TRACE)`` (TensorFlow's
+# mnist_with_summaries.py traces every 100th step) on a machine without a GPU, where TF 1.x
+# said nothing.
+RUN_NOISE = re.compile(
     r"[IWE]\d{4} [\d:. ]+\d+ (?:"
-    r"local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status"
+    r"xplane_to_step_stats\.cc:\d+\] GPU trace was not collected"
+    r"|local_rendezvous\.cc:\d+\] Local rendezvous is aborting with status"
     r"|queue_base\.cc:\d+\] sync_token_q: Skipping cancelled dequeue attempt"
     # Connecting to a task still starting, or closing a session on a task that has exited
     # (the end of every run): "failed to connect", "Socket closed", "Connection reset by peer".
@@ -60,7 +64,7 @@ CONTINUATION = re.compile(
 
 
 class NoiseFilter:
-    """Drops ``CLUSTER_NOISE`` records (and their continuation lines) from a stream of lines.
+    """Drops ``RUN_NOISE`` records (and their continuation lines) from a stream of lines.
 
     A C++ record is one write, but Python's ``print`` to stderr is two (the text, then the
     newline), so a record from another thread can land inside a line of ours:
@@ -73,7 +77,7 @@ class NoiseFilter:
 
     def __call__(self, line: str) -> str:
         """What of ``line`` (one line, its newline included) to pass on; "" for nothing."""
-        found = CLUSTER_NOISE.search(line)
+        found = RUN_NOISE.search(line)
         if found is not None:
             self.dropping = True
             return line[: found.start()]
@@ -119,8 +123,8 @@ _filter: list[tuple[int, threading.Thread]] = []  # the live filter's saved fd 2
 
 
 @contextlib.contextmanager
-def cluster_noise_filtered() -> Iterator[None]:
-    """Within the block, fd 2 goes through a thread that drops ``CLUSTER_NOISE`` lines (and
+def run_noise_filtered() -> Iterator[None]:
+    """Within the block, fd 2 goes through a thread that drops ``RUN_NOISE`` lines (and
     their indented continuation) and passes everything else on at once."""
     if verbose():
         yield

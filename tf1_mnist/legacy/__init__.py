@@ -26,7 +26,7 @@ from pathlib import Path
 
 from absl import flags
 
-from tf1_mnist import cli, input_data
+from tf1_mnist import cli, input_data, quiet
 from tf1_mnist.cli import option
 from tf1_mnist.legacy import display, numpy1, python2
 from tf1_mnist.legacy.shim import Refusal, install
@@ -152,7 +152,8 @@ def run_script(
     saved_main = sys.modules.get("__main__")
     sys.modules["__main__"] = module
     try:
-        exec(code, module.__dict__)
+        with quiet.run_noise_filtered():  # TensorFlow's mid-run C++ chatter, not the script's
+            exec(code, module.__dict__)
     except Refusal as e:
         return _refuse(path, e, str(e))
     except input_data.DataError as e:  # no MNIST: the loader's message says what to do

@@ -19,8 +19,9 @@ from pathlib import Path
 
 import numpy as np
 
-from tf1_mnist import cli, input_data
-from tf1_mnist.cli import option
+from tf1_mnist import input_data
+from tf1_mnist.support import cli
+from tf1_mnist.support.cli import option
 
 COLD_GOAL_S, WARM_GOAL_S = 0.6, 0.15
 

@@ -25,12 +25,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from tf1_mnist import cli, cluster, registry
-from tf1_mnist.cli import option
-from tf1_mnist.compat import tf
-from tf1_mnist.errors import ConfigError
+from tf1_mnist import cluster
+from tf1_mnist.support import cli
+from tf1_mnist.support.cli import option
+from tf1_mnist.support.compat import tf
+from tf1_mnist.support.errors import ConfigError
+from tf1_mnist.training import ports
 
-SPEC = registry.get("cnn")
+SPEC = ports.get("cnn")
 
 
 @dataclasses.dataclass

@@ -34,11 +34,13 @@ from collections.abc import Callable
 import numpy as np
 from keras_fit import keras_model
 
-from tf1_mnist import cli, evaluation, harness, input_data, precision, registry
-from tf1_mnist.cli import option
-from tf1_mnist.compat import VERSION, tf
+from tf1_mnist import input_data
+from tf1_mnist.support import cli, mixed_precision
+from tf1_mnist.support.cli import option
+from tf1_mnist.support.compat import VERSION, tf
+from tf1_mnist.training import command, evaluation, graph, loop, ports
 
-SPECS = {spec.name: spec for spec in registry.specs()}
+SPECS = {spec.name: spec for spec in ports.specs()}
 THROUGHPUT_STEPS = {"softmax": 2000, "fc": 2000, "cnn": 150, "logistic": 3000}
 OVERHEAD_STEPS = {"softmax": 1000, "fc": 2000, "cnn": 2000, "logistic": 5500}
 OVERHEAD_REPEATS = {"cnn": 1}  # two CNN runs of 2000 steps take two minutes already
@@ -51,7 +53,7 @@ WHOLE_PROCESS_STEPS = {"cnn": 500}  # the CNN's whole process at its quick budge
 
 
 def ours(name: str, data: input_data.Datasets, scratch: str) -> Callable[[int], float]:
-    """The port trained by the harness's own loop (``harness.train``), continuing one session
+    """The port trained by the shared loop (``training.loop.train``), continuing one session
     from call to call, with step lines, summaries and periodic checkpoints off."""
     spec = SPECS[name]
     cfg = spec.config(
@@ -61,7 +63,7 @@ def ours(name: str, data: input_data.Datasets, scratch: str) -> Callable[[int], 
         logdir=os.path.join(scratch, "logs"),
         ckpt_dir=os.path.join(scratch, "ckpt"),
     )
-    built = harness.build_graph(spec, cfg)
+    built = graph.build_graph(spec, cfg)
     sess = tf.Session(graph=built.graph)
     sess.run(built.init)
     step = 0
@@ -70,7 +72,9 @@ def ours(name: str, data: input_data.Datasets, scratch: str) -> Callable[[int], 
         nonlocal step
         step += steps
         more = dataclasses.replace(cfg, max_steps=step)
-        return _quiet(lambda: harness.train(sess, built, data, more)).seconds
+        return _quiet(
+            lambda: loop.train(sess, built, data, more, ports.run_dirs(spec, more))
+        ).seconds
 
     return run
 
@@ -216,7 +220,7 @@ def overhead(names: list[str], data_dir: str, repeats: int) -> dict:
                     )
                     if label == "none":
                         cfg = dataclasses.replace(cfg, summary_every=0, save_every=0)
-                    result = _quiet(lambda s=spec, c=cfg: harness.run(s, c))
+                    result = _quiet(lambda s=spec, c=cfg: command.run(s, c))
                     times[label].append(result.training.seconds)
             with_, without = (statistics.median(times[k]) for k in ("blog cadence", "none"))
             results[name] = with_ / without - 1.0
@@ -253,8 +257,8 @@ def precision_runs(data: input_data.Datasets, repeats: int) -> dict:
     sessions = {}
     for mixed in (False, True):
         cfg = spec.config(mixed_precision=mixed)
-        built = harness.build_graph(spec, cfg)
-        sess = tf.Session(graph=built.graph, config=precision.session_config(mixed))
+        built = graph.build_graph(spec, cfg)
+        sess = tf.Session(graph=built.graph, config=mixed_precision.session_config(mixed))
         sess.run(built.init)
         sessions["mixed" if mixed else "float32"] = (built, sess)
     order = np.random.RandomState(0)
@@ -292,7 +296,7 @@ def precision_runs(data: input_data.Datasets, repeats: int) -> dict:
 def profile(data: input_data.Datasets, repeats: int) -> dict:
     """One float32 CNN step, traced: its op time summed by op kind; then session settings."""
     spec = SPECS["cnn"]
-    built = harness.build_graph(spec, spec.config())
+    built = graph.build_graph(spec, spec.config())
     m = built.model
 
     def feed() -> dict:
@@ -442,7 +446,7 @@ class Options:
     """``python benchmarks/bench_training.py [flags]``"""
 
     data_dir: str = option("MNIST_data/", "MNIST folder (then $TF1_MNIST_DATA_DIR).")
-    models: list[str] = option(list(registry.PORTS), "Ports to measure, comma-separated.")
+    models: list[str] = option(list(ports.PORTS), "Ports to measure, comma-separated.")
     repeats: int = option(3, "Alternated runs per measurement (the median is reported).")
     overhead_repeats: int = option(3, "Alternated runs per port for (d).")
     sections: list[str] = option(
@@ -451,7 +455,7 @@ class Options:
 
 
 def main(opts: Options, _args: list[str]) -> int:
-    names = [spec.name for spec in registry.specs(opts.models)]
+    names = [spec.name for spec in ports.specs(opts.models)]
     data = input_data.read_data_sets(opts.data_dir, one_hot=True, seed=0)
     print(f"TensorFlow {VERSION}, {os.cpu_count()} cores; medians of {opts.repeats} runs")
     sections = opts.sections

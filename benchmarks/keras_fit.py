@@ -15,8 +15,10 @@ import dataclasses
 import os
 from typing import Any
 
-from tf1_mnist import cli, input_data, registry
-from tf1_mnist.cli import option
+from tf1_mnist import input_data
+from tf1_mnist.support import cli
+from tf1_mnist.support.cli import option
+from tf1_mnist.training import ports
 
 
 def keras_model(name: str) -> tuple[Any, Any]:
@@ -69,7 +71,7 @@ def main(opts: Options, args: list[str]) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
-    spec = registry.get(args[0])
+    spec = ports.get(args[0])
     steps = opts.steps or spec.budget.steps
     batch = spec.defaults["batch_size"]
     data = input_data.read_data_sets(opts.data_dir, one_hot=True, seed=0)

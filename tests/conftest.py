@@ -17,8 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tf1_mnist import input_data, registry
-from tf1_mnist.compat import tf
+from tf1_mnist import input_data
+from tf1_mnist.support.compat import tf
+from tf1_mnist.training import ports
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL_DATA_FIXTURES = {"mnist_dir", "mnist", "cnn_short_run"}
@@ -146,7 +147,7 @@ def cnn_short_run(
     """
     out = tmp_path_factory.mktemp("cnn")
     args = [f"--data_dir={mnist_dir}", f"--logdir={out / 'logs'}", f"--ckpt_dir={out / 'ckpt'}"]
-    steps = registry.get("cnn").quick.steps
+    steps = ports.get("cnn").quick.steps
     proc = run_cli(
         "tf1_mnist.cnn", f"--max_steps={steps}", "--embedding=2000", "--pr_curves", *args
     )

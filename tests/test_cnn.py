@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from conftest import event_steps, png_pixels, run_cli
 
-from tf1_mnist import cnn, evaluation, harness, input_data
-from tf1_mnist.compat import tf
+from tf1_mnist import cnn, input_data
+from tf1_mnist.support.compat import tf
+from tf1_mnist.training import evaluation, graph, local
 
 QUICK = cnn.PORT.quick  # the test's budget: the full 30000 steps are `reproduce`'s
 SHORT_BUDGET = QUICK.steps
@@ -95,9 +96,9 @@ def test_evaluation_in_batches_equals_one_pass(short_run: tuple, mnist_dir: Path
     accuracy as 10000 at once (the one-pass run is what would need over 1 GB)."""
     out = short_run[0]
     cfg = cnn.PORT.config(data_dir=str(mnist_dir), ckpt_dir=str(out / "ckpt"), is_train=0)
-    built = harness.build_graph(cnn.PORT, cfg)
+    built = graph.build_graph(cnn.PORT, cfg)
     data = input_data.read_data_sets(str(mnist_dir), one_hot=True)
-    with harness.restored_session(cnn.PORT, cfg, built) as sess:
+    with local.restored_session(cnn.PORT, cfg, built) as sess:
         loss_3000, acc_3000 = evaluation.evaluate(sess, built.model, data.test, 3000)
         loss_all, acc_all = evaluation.evaluate(sess, built.model, data.test, 10000)
     assert acc_3000 == pytest.approx(acc_all, abs=1e-6)

@@ -16,8 +16,10 @@ import numpy as np
 import pytest
 from conftest import run_cli
 
-from tf1_mnist import checkpoints, cluster, harness, quiet, registry
-from tf1_mnist.errors import ConfigError
+from tf1_mnist import cluster
+from tf1_mnist.support import quiet
+from tf1_mnist.support.errors import ConfigError
+from tf1_mnist.training import checkpoints, command, graph, local, ports
 
 # The posts' own print statements (post 001's are those of TensorFlow's "Deep MNIST for
 # Experts", which it follows; post 000 prints the bare accuracy).
@@ -56,7 +58,7 @@ def _matches_verbatim(fmt: str, line: str) -> bool:
 
 
 def _run(name: str, tmp_path: Path, data_dir: Path, capsys, **overrides) -> tuple[str, str]:
-    spec = registry.get(name)
+    spec = ports.get(name)
     cfg = spec.config(
         data_dir=str(data_dir),
         logdir=str(tmp_path / "logs"),
@@ -65,7 +67,7 @@ def _run(name: str, tmp_path: Path, data_dir: Path, capsys, **overrides) -> tupl
         **overrides,
     )
     capsys.readouterr()
-    harness.run(spec, cfg)
+    command.run(spec, cfg)
     out = capsys.readouterr()
     return out.out, out.err
 
@@ -139,7 +141,7 @@ def _through_filter(name: str, *lines: str) -> str:
     ``quiet.<name>()``."""
     payloads = [line.encode() + b"\n" for line in lines]
     writes = "".join(f"    os.write(2, {payload!r})\n" for payload in payloads)
-    code = f"import os\nfrom tf1_mnist import quiet\nwith quiet.{name}():\n{writes}quiet.drain()\n"
+    code = f"import os\nfrom tf1_mnist.support import quiet\nwith quiet.{name}():\n{writes}quiet.drain()\n"
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
 
 
@@ -200,7 +202,7 @@ def test_cluster_filter_cuts_a_record_out_of_a_line_it_landed_in() -> None:
         "[type.googleapis.com/tensorflow.DerivedStatus='']\n"
     )
     code = (
-        "import os\nfrom tf1_mnist import quiet\nwith quiet.run_noise_filtered():\n"
+        "import os\nfrom tf1_mnist.support import quiet\nwith quiet.run_noise_filtered():\n"
         "    os.write(2, b'ps 0: worker 1 is done (1/2)')\n"
         f"    os.write(2, {record.encode()!r})\n"
         "    os.write(2, b'\\n')\n"
@@ -290,12 +292,12 @@ def test_one_run_per_checkpoint_folder(tmp_path: Path, synthetic_dir: Path) -> N
         assert "--ckpt_dir" in second.stderr and "Traceback" not in second.stderr
         assert not second.stdout  # it trained nothing
 
-        spec = registry.get("fc")
+        spec = ports.get("fc")
         cfg = spec.config(ckpt_dir=str(tmp_path / "ckpt"), is_train=0)
-        built = harness.build_graph(spec, cfg)
+        built = graph.build_graph(spec, cfg)
         steps = set()
         for _ in range(25):  # while checkpoints are written and deleted (max_to_keep=5)
-            with harness.restored_session(spec, cfg, built) as sess:
+            with local.restored_session(spec, cfg, built) as sess:
                 steps.add(int(sess.run(built.global_step)))
         assert len(steps) > 1  # it really read a moving target
     finally:
@@ -316,12 +318,12 @@ def test_unwritable_folders_fail_before_any_work(tmp_path: Path) -> None:
     """A file in the way, a read-only place (/proc refuses even root): one error naming the
     folder, before the data is even looked for (there is none here)."""
     (tmp_path / "taken").write_text("a file where the checkpoint folder should be")
-    spec = registry.get("fc")
+    spec = ports.get("fc")
     common = dict(data_dir=str(tmp_path / "no_data"), logdir=str(tmp_path / "logs"))
     with pytest.raises(ConfigError, match=r"cannot write checkpoints to .*taken/fc/ \(a file"):
-        harness.run(spec, spec.config(**common, ckpt_dir=str(tmp_path / "taken")))
+        command.run(spec, spec.config(**common, ckpt_dir=str(tmp_path / "taken")))
     with pytest.raises(ConfigError, match=r"cannot write summaries to /proc/tf1_mnist/fc/"):
-        harness.run(
+        command.run(
             spec,
             spec.config(
                 data_dir=str(tmp_path), ckpt_dir=str(tmp_path / "c"), logdir="/proc/tf1_mnist"

@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, run_cli
 
-from tf1_mnist import cluster, harness, registry
-from tf1_mnist.distributed import Cluster
-from tf1_mnist.errors import ConfigError
+from tf1_mnist import cluster
+from tf1_mnist.support.errors import ConfigError
+from tf1_mnist.training import loop, ports
+from tf1_mnist.training.distributed import ClusterTask
 
 SCENARIOS = Path(__file__).parent / "cluster_scenarios.py"
 
@@ -57,11 +58,11 @@ def _scenario(name: str, data_dir: Path, work: Path) -> dict:
 
 
 def test_cluster_flags_are_checked() -> None:
-    spec = registry.get("softmax")
+    spec = ports.get("softmax")
     good = dict(ps_hosts="127.0.0.1:1", worker_hosts="127.0.0.1:2,127.0.0.1:3")
-    cluster = Cluster.from_config(spec.config(**good, job_name="worker", task_index=1))
+    cluster = ClusterTask.from_config(spec.config(**good, job_name="worker", task_index=1))
     assert (cluster.ps, cluster.task, cluster.chief) == (("127.0.0.1:1",), 1, False)
-    assert Cluster.from_config(spec.config(**good, job_name="worker")).chief
+    assert ClusterTask.from_config(spec.config(**good, job_name="worker")).chief
     for bad, message in (
         (dict(good, job_name="chief"), "--job_name='chief': give ps or worker"),
         (dict(good, job_name="worker", task_index=2), "worker job has 2 task"),
@@ -69,14 +70,14 @@ def test_cluster_flags_are_checked() -> None:
         (dict(good, ps_hosts="nohost", job_name="ps"), "'nohost' is not host:port"),
     ):
         with pytest.raises(ConfigError, match=re.escape(message)):
-            Cluster.from_config(spec.config(**bad))
+            ClusterTask.from_config(spec.config(**bad))
 
 
 def test_cadences_fire_on_crossing_a_multiple() -> None:
     """A worker whose shared global step jumps (others train too) keeps every cadence."""
-    assert [s for s in range(12) if harness.due(5, s - 1, s)] == [0, 5, 10]
-    assert harness.due(100, 97, 103) and not harness.due(100, 101, 199)
-    assert not harness.due(0, 0, 100)
+    assert [s for s in range(12) if loop.due(5, s - 1, s)] == [0, 5, 10]
+    assert loop.due(100, 97, 103) and not loop.due(100, 101, 199)
+    assert not loop.due(0, 0, 100)
 
 
 # --------------------------------------------------------------------------- a real cluster

@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from conftest import event_steps, png_pixels, run_cli
 
-from tf1_mnist import fc, harness
-from tf1_mnist.compat import tf
+from tf1_mnist import fc
+from tf1_mnist.support.compat import tf
+from tf1_mnist.training import command
 
 BUDGET = fc.PORT.budget
 
@@ -108,6 +109,6 @@ def test_second_run_trains_nothing_and_reports(trained: tuple, mnist_dir: Path) 
     cfg = fc.PORT.config(
         data_dir=str(mnist_dir), logdir=str(out / "logs"), ckpt_dir=str(out / "ckpt")
     )
-    result = harness.run(fc.PORT, cfg)
+    result = command.run(fc.PORT, cfg)
     assert result.training.first_step == result.training.last_step == BUDGET.steps
     assert result.test_accuracy >= BUDGET.threshold

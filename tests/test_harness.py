@@ -19,14 +19,16 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, event_steps, run_cli
 
-from tf1_mnist import console, harness, input_data, registry
-from tf1_mnist.compat import tf
-from tf1_mnist.errors import CheckpointError, DivergedError, Error
+from tf1_mnist import input_data
+from tf1_mnist.support import console
+from tf1_mnist.support.compat import tf
+from tf1_mnist.support.errors import CheckpointError, DivergedError, Error
+from tf1_mnist.training import command, graph, ports, results
 
 STEPS = 12  # a few dozen steps at most: the fast layer checks mechanics, not accuracy
 
 
-def _config(spec: registry.ModelSpec, tmp_path: Path, data_dir: Path, **overrides):
+def _config(spec: ports.ModelSpec, tmp_path: Path, data_dir: Path, **overrides):
     values = dict(
         data_dir=str(data_dir),
         logdir=str(tmp_path / "logs"),
@@ -43,16 +45,16 @@ def _config(spec: registry.ModelSpec, tmp_path: Path, data_dir: Path, **override
     return spec.config(**values)
 
 
-@pytest.fixture(params=registry.PORTS)
-def spec(request: pytest.FixtureRequest) -> registry.ModelSpec:
-    return registry.get(request.param)
+@pytest.fixture(params=ports.PORTS)
+def spec(request: pytest.FixtureRequest) -> ports.ModelSpec:
+    return ports.get(request.param)
 
 
 # --------------------------------------------------------------------------- graph and train
 
 
-def test_graph_is_finalized_with_step_and_tagged_summaries(spec: registry.ModelSpec) -> None:
-    built = harness.build_graph(spec, spec.config())
+def test_graph_is_finalized_with_step_and_tagged_summaries(spec: ports.ModelSpec) -> None:
+    built = graph.build_graph(spec, spec.config())
     assert built.graph.finalized
     assert built.global_step.op.name == "global_step"
     with pytest.raises(RuntimeError):  # post 002's per-sample .eval() bug cannot come back
@@ -63,35 +65,35 @@ def test_graph_is_finalized_with_step_and_tagged_summaries(spec: registry.ModelS
 
 
 def test_trains_resumes_and_starts_fresh(
-    spec: registry.ModelSpec, tmp_path: Path, synthetic_dir: Path
+    spec: ports.ModelSpec, tmp_path: Path, synthetic_dir: Path
 ) -> None:
-    first = harness.run(spec, _config(spec, tmp_path, synthetic_dir))
+    first = command.run(spec, _config(spec, tmp_path, synthetic_dir))
     assert (first.training.first_step, first.training.last_step) == (0, STEPS)
     assert 0.0 <= first.test_accuracy <= 1.0 and first.test_loss == first.test_loss  # not NaN
-    dirs = registry.run_dirs(spec, _config(spec, tmp_path, synthetic_dir))
+    dirs = ports.run_dirs(spec, _config(spec, tmp_path, synthetic_dir))
     latest = tf.train.latest_checkpoint(str(dirs.ckpt_dir))
     assert latest == f"{dirs.ckpt_prefix}-{STEPS}"  # saved at the end, not only every 5
     assert (Path(f"{dirs.ckpt_prefix}-10.index")).exists()
     assert event_steps(dirs.logdir, spec.loss_tag) == list(range(STEPS))
     assert event_steps(dirs.logdir / "validation", spec.accuracy_tag) == [6, 12]
 
-    second = harness.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=STEPS + 4))
+    second = command.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=STEPS + 4))
     assert (second.training.first_step, second.training.last_step) == (STEPS, STEPS + 4)
     assert event_steps(dirs.logdir, spec.loss_tag) == list(range(STEPS + 4))  # continued
 
-    done = harness.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=STEPS + 4))
+    done = command.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=STEPS + 4))
     assert done.training.first_step == done.training.last_step == STEPS + 4
     assert done.test_accuracy == pytest.approx(second.test_accuracy)
 
-    fresh = harness.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=3, fresh=True))
+    fresh = command.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=3, fresh=True))
     assert (fresh.training.first_step, fresh.training.last_step) == (0, 3)
     assert event_steps(dirs.logdir, spec.loss_tag) == [0, 1, 2]
 
 
 def test_softmax_learns_the_synthetic_digits(tmp_path: Path, synthetic_dir: Path) -> None:
     """The loop really trains: the synthetic digit k is a bright band at row 2k."""
-    spec = registry.get("softmax")
-    result = harness.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=40))
+    spec = ports.get("softmax")
+    result = command.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=40))
     assert result.test_accuracy >= 0.9
 
 
@@ -101,20 +103,20 @@ def test_pr_curves_at_each_evaluation_and_once_at_the_end(
 ) -> None:
     """One set of PR curves per evaluation, and the end's, never written twice at one step
     (with 12 steps: evaluations at 6 and 12, or at 5 and 10 and then the end)."""
-    spec = registry.get("softmax")
+    spec = ports.get("softmax")
     cfg = _config(spec, tmp_path, synthetic_dir, eval_every=eval_every, pr_curves=True)
-    harness.run(spec, cfg)
+    command.run(spec, cfg)
     expected = sorted({*range(eval_every, STEPS + 1, eval_every), STEPS})
     assert event_steps(tmp_path / "logs" / "softmax", "pr_curve/digit_3/pr_curves") == expected
 
 
 def test_predict_mode_prints_samples_and_draws_the_grid(
-    spec: registry.ModelSpec, tmp_path: Path, synthetic_dir: Path, capsys: pytest.CaptureFixture
+    spec: ports.ModelSpec, tmp_path: Path, synthetic_dir: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    harness.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=2))
+    command.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=2))
     capsys.readouterr()
     cfg = _config(spec, tmp_path, synthetic_dir, is_train=0, predict_count=7, plots=True)
-    result = harness.run(spec, cfg)
+    result = command.run(spec, cfg)
     out = capsys.readouterr().out
     assert len(result.predictions) == 7
     line = spec.lines_for(cfg.lang).sample or console.OURS.sample  # the post's, or ours
@@ -123,8 +125,8 @@ def test_predict_mode_prints_samples_and_draws_the_grid(
         for i, (t, p) in enumerate(result.predictions)
     ]
     assert out.splitlines() == expected
-    assert (registry.run_dirs(spec, cfg).plot_dir / "predictions.png").is_file()
-    assert event_steps(registry.run_dirs(spec, cfg).logdir, spec.loss_tag) == [0, 1]
+    assert (ports.run_dirs(spec, cfg).plot_dir / "predictions.png").is_file()
+    assert event_steps(ports.run_dirs(spec, cfg).logdir, spec.loss_tag) == [0, 1]
 
 
 # --------------------------------------------------------------------------- interrupts
@@ -134,7 +136,7 @@ def test_predict_mode_prints_samples_and_draws_the_grid(
 def test_interrupt_saves_flushes_and_resumes(
     signum: int, tmp_path: Path, synthetic_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    spec = registry.get("fc")
+    spec = ports.get("fc")
     batches = input_data.DataSet.next_batch
     calls = []
 
@@ -146,14 +148,14 @@ def test_interrupt_saves_flushes_and_resumes(
 
     monkeypatch.setattr(input_data.DataSet, "next_batch", next_batch)
     cfg = _config(spec, tmp_path, synthetic_dir, max_steps=1000, save_every=0)
-    result = harness.run(spec, cfg)
+    result = command.run(spec, cfg)
     assert result.training.interrupted_by == signum
     assert result.training.last_step == 8 and result.test_accuracy is None
-    dirs = registry.run_dirs(spec, cfg)
+    dirs = ports.run_dirs(spec, cfg)
     assert tf.train.latest_checkpoint(str(dirs.ckpt_dir)) == f"{dirs.ckpt_prefix}-8"
     assert event_steps(dirs.logdir, spec.loss_tag) == list(range(8))
     monkeypatch.undo()
-    resumed = harness.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=10))
+    resumed = command.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=10))
     assert (resumed.training.first_step, resumed.training.last_step) == (8, 10)
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
 
@@ -162,15 +164,15 @@ def test_interrupt_saves_flushes_and_resumes(
 
 
 @pytest.fixture
-def short_fc(tmp_path: Path, synthetic_dir: Path) -> registry.RunDirs:
-    spec = registry.get("fc")
-    harness.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=5))
-    return registry.run_dirs(spec, _config(spec, tmp_path, synthetic_dir))
+def short_fc(tmp_path: Path, synthetic_dir: Path) -> ports.RunDirs:
+    spec = ports.get("fc")
+    command.run(spec, _config(spec, tmp_path, synthetic_dir, max_steps=5))
+    return ports.run_dirs(spec, _config(spec, tmp_path, synthetic_dir))
 
 
-def _run_fc(tmp_path: Path, data_dir: Path, **overrides) -> harness.RunResult:
-    spec = registry.get("fc")
-    return harness.run(spec, _config(spec, tmp_path, data_dir, **overrides))
+def _run_fc(tmp_path: Path, data_dir: Path, **overrides) -> results.RunResult:
+    spec = ports.get("fc")
+    return command.run(spec, _config(spec, tmp_path, data_dir, **overrides))
 
 
 def test_predict_without_checkpoint_says_train_first(tmp_path: Path, synthetic_dir: Path) -> None:
@@ -180,7 +182,7 @@ def test_predict_without_checkpoint_says_train_first(tmp_path: Path, synthetic_d
 
 @pytest.mark.parametrize("is_train", [0, 1])
 def test_corrupt_checkpoint_data(
-    short_fc: registry.RunDirs, tmp_path: Path, synthetic_dir: Path, is_train: int
+    short_fc: ports.RunDirs, tmp_path: Path, synthetic_dir: Path, is_train: int
 ) -> None:
     next(short_fc.ckpt_dir.glob("*.data-*")).write_bytes(b"\x00" * 10)
     with pytest.raises(CheckpointError, match="fc_nn_model-5 is (corrupt|unreadable)") as err:
@@ -189,7 +191,7 @@ def test_corrupt_checkpoint_data(
 
 
 def test_corrupt_checkpoint_index(
-    short_fc: registry.RunDirs, tmp_path: Path, synthetic_dir: Path
+    short_fc: ports.RunDirs, tmp_path: Path, synthetic_dir: Path
 ) -> None:
     next(short_fc.ckpt_dir.glob("*.index")).write_bytes(b"garbage")
     with pytest.raises(CheckpointError, match="unreadable or corrupt"):
@@ -197,7 +199,7 @@ def test_corrupt_checkpoint_index(
 
 
 def test_checkpoint_state_file_pointing_nowhere(
-    short_fc: registry.RunDirs, tmp_path: Path, synthetic_dir: Path
+    short_fc: ports.RunDirs, tmp_path: Path, synthetic_dir: Path
 ) -> None:
     for f in short_fc.ckpt_dir.glob("fc_nn_model-*"):
         f.unlink()
@@ -206,8 +208,8 @@ def test_checkpoint_state_file_pointing_nowhere(
 
 
 def test_checkpoint_of_another_model(tmp_path: Path, synthetic_dir: Path) -> None:
-    softmax = registry.get("softmax")
-    harness.run(softmax, _config(softmax, tmp_path, synthetic_dir, max_steps=3))
+    softmax = ports.get("softmax")
+    command.run(softmax, _config(softmax, tmp_path, synthetic_dir, max_steps=3))
     shutil.copytree(tmp_path / "ckpt" / "softmax", tmp_path / "ckpt" / "fc")
     with pytest.raises(CheckpointError, match="not written by model 'fc'.*weightes_1"):
         _run_fc(tmp_path, synthetic_dir, is_train=0)
@@ -217,34 +219,44 @@ def test_checkpoint_of_another_model(tmp_path: Path, synthetic_dir: Path) -> Non
 
 
 def test_divergence_stops_with_the_posts_hint(tmp_path: Path, synthetic_dir: Path) -> None:
-    spec = registry.get("softmax")
+    spec = ports.get("softmax")
     with pytest.raises(DivergedError, match="training diverged") as err:
-        harness.run(spec, _config(spec, tmp_path, synthetic_dir, learning_rate=1e4))
+        command.run(spec, _config(spec, tmp_path, synthetic_dir, learning_rate=1e4))
     assert spec.divergence_hint in str(err.value) and "--learning_rate" in str(err.value)
     assert isinstance(err.value, Error)
-    dirs = registry.run_dirs(spec, _config(spec, tmp_path, synthetic_dir))
+    dirs = ports.run_dirs(spec, _config(spec, tmp_path, synthetic_dir))
     assert not list(dirs.ckpt_dir.glob("*.index"))  # no NaN weights saved
 
 
 def test_prologue_and_epilogue_run_around_training(tmp_path: Path, synthetic_dir: Path) -> None:
     """Post 004's look at the data before training and its prediction grid after, as figures
     in --plot_dir (and nothing of the kind for a port without hooks)."""
-    logistic = registry.get("logistic")
+    logistic = ports.get("logistic")
     cfg = _config(logistic, tmp_path, synthetic_dir, plots=True, plot_dir=str(tmp_path / "fig"))
-    harness.run(logistic, cfg)
+    command.run(logistic, cfg)
     assert sorted(p.name for p in (tmp_path / "fig").iterdir()) == [
         "test_predictions.png",
         "train_image_1000.png",
     ]
-    fc = registry.get("fc")
-    harness.run(fc, _config(fc, tmp_path, synthetic_dir, plots=True))
+    fc = ports.get("fc")
+    command.run(fc, _config(fc, tmp_path, synthetic_dir, plots=True))
     assert not list((tmp_path / "logs").rglob("*.png"))
 
 
-def test_harness_knows_no_post_by_name() -> None:
-    """No import of a port and no string naming one: post-specific behaviour comes through
-    the spec's hooks (comments may still say which post a shared fix comes from)."""
-    tree = ast.parse((ROOT / "tf1_mnist" / "harness.py").read_text())
+@pytest.mark.parametrize(
+    "module",
+    # ports.py holds the list of ports; config.py's help texts tell users which post a flag serves.
+    sorted(
+        p.name
+        for p in (ROOT / "tf1_mnist" / "training").glob("*.py")
+        if p.name not in ("ports.py", "config.py")
+    ),
+)
+def test_training_knows_no_post_by_name(module: str) -> None:
+    """No import of a port and no string naming one in the training machinery (the list of
+    ports is ``training/ports.py``'s alone): post-specific behaviour comes through the spec's
+    hooks (comments may still say which post a shared fix comes from)."""
+    tree = ast.parse((ROOT / "tf1_mnist" / "training" / module).read_text())
     docstrings = {
         id(node.body[0].value)
         for node in ast.walk(tree)
@@ -265,7 +277,7 @@ def test_harness_knows_no_post_by_name() -> None:
         and isinstance(node.value, str)
         and id(node) not in docstrings
     ]
-    for name in registry.PORTS:
+    for name in ports.PORTS:
         assert name not in imported
         assert not [s for s in strings if re.search(rf"\b{name}\b|\bpost 0", s)], name
 
@@ -286,7 +298,7 @@ def test_command_trains_on_synthetic_data(tmp_path: Path, synthetic_dir: Path) -
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"^Step 2, loss of the 50 samples: ", proc.stdout, re.M)
     assert "test accuracy:" in proc.stderr  # ours: post 002 prints no test accuracy
-    # A quiet start: none of TensorFlow's C++ preamble (tf1_mnist.quiet).
+    # A quiet start: none of TensorFlow's C++ preamble (tf1_mnist.support.quiet).
     for preamble in ("cuInit", "absl::InitializeLog", "E0000", "oneDNN custom operations"):
         assert preamble not in proc.stderr, proc.stderr
 

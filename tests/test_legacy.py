@@ -153,10 +153,11 @@ RENAMED_OPS = [
 PROBE = """
 import json, sys
 import numpy as np
-from tf1_mnist import legacy
-tf = legacy.install()
+from tf1_mnist.legacy.shim import install
+tf = install()
 import tensorflow as shim
-out = {"same_module": shim is tf, "harness_imported": "tf1_mnist.harness" in sys.modules}
+training = [m for m in sys.modules if m.startswith("tf1_mnist.training")]
+out = {"same_module": shim is tf, "harness_imported": bool(training)}
 a = tf.constant([1., 2.]); b = tf.constant([3., 4.])
 sess = tf.Session()
 out["ops"] = {}
@@ -249,7 +250,7 @@ def test_tensorflows_fully_connected_feed_on_the_mnist_module(
 
 
 def _events(run_dir: Path) -> list:
-    from tf1_mnist.compat import tf
+    from tf1_mnist.support.compat import tf
 
     return [
         event
@@ -460,11 +461,11 @@ def test_every_refusal_is_one_message_with_line_and_replacement(tmp_path: Path) 
         )
     code = (
         "import contextlib, io, sys\n"
-        "from tf1_mnist import legacy\n"
+        "from tf1_mnist.legacy import runner\n"
         "for script in sys.argv[1:]:\n"
         "    err = io.StringIO()\n"
         "    with contextlib.redirect_stderr(err):\n"
-        "        rc = legacy.run_script(script, [])\n"
+        "        rc = runner.run_script(script, [])\n"
         "    print(repr((rc, err.getvalue())))\n"
     )
     proc = subprocess.run(

@@ -11,7 +11,7 @@ import pytest
 from conftest import event_steps, png_pixels, run_cli
 
 from tf1_mnist import logistic
-from tf1_mnist.compat import tf
+from tf1_mnist.support.compat import tf
 
 EPOCH = 550  # batches of 100 per epoch
 BUDGET = logistic.PORT.budget

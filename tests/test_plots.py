@@ -1,4 +1,4 @@
-"""tf1_mnist.plots: post 004's figures, drawn without a display and written atomically."""
+"""tf1_mnist.support.plots: post 004's figures, drawn without a display and written atomically."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from conftest import png_pixels
 
-from tf1_mnist import plots
+from tf1_mnist.support import plots
 
 
 def _digits(n: int) -> tuple[np.ndarray, np.ndarray]:

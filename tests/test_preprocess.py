@@ -1,4 +1,4 @@
-"""tf1_mnist.preprocess: users' images become MNIST digits; MNIST digits stay as they are."""
+"""support.preprocess: users' images become MNIST digits; MNIST digits stay as they are."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 from photos import KINDS, bomb_png, photo
 from PIL import Image
 
-from tf1_mnist import input_data, preprocess
+from tf1_mnist import input_data
+from tf1_mnist.support import preprocess
 
 
 @pytest.fixture(scope="module")

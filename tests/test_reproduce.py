@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from conftest import png_pixels, run_cli
 
-from tf1_mnist import registry
+from tf1_mnist.training import ports
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +38,7 @@ def test_report_meets_the_thresholds(first_run: tuple[Path, str]) -> None:
     assert set(rows) == {"softmax", "fc"}
     for model, cells in rows.items():
         post, _, budget, reference, reproduced, verdict, wall, rate, curve = cells
-        spec = registry.get(model)
+        spec = ports.get(model)
         assert budget == f"{spec.budget.steps} x {spec.defaults['batch_size']}"
         assert float(reproduced) >= spec.budget.threshold, (model, reproduced)
         assert reference.startswith(f"{spec.budget.reference:.4f} (our reference run")

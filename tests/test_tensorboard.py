@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tf1_mnist import board, harness, registry
+from tf1_mnist.training import board, command, ports
 
 
 def _free_port() -> int:
@@ -75,8 +75,8 @@ def test_tensorboard_shows_scalars_histograms_and_graphs(tmp_path: Path, mnist_d
         data_dir=str(mnist_dir), logdir=str(tmp_path / "logs"), ckpt_dir=str(tmp_path / "ckpt")
     )
     for name in ("fc", "softmax"):
-        spec = registry.get(name)
-        harness.run(spec, spec.config(**common, max_steps=40))
+        spec = ports.get(name)
+        command.run(spec, spec.config(**common, max_steps=40))
 
     with tensorboard(tmp_path / "logs") as base:
         scalar_tags = json.loads(_get(base, "/data/plugin/scalars/tags"))

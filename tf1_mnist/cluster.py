@@ -25,9 +25,10 @@ from typing import IO, Any
 
 from absl import flags
 
-from tf1_mnist import cli, quiet, registry
-from tf1_mnist.cli import option
-from tf1_mnist.errors import ConfigError
+from tf1_mnist.support import cli, quiet
+from tf1_mnist.support.cli import option
+from tf1_mnist.support.errors import ConfigError
+from tf1_mnist.training import ports
 
 GRACE_SECONDS = 60  # how long the other tasks may take to finish after the chief
 
@@ -95,16 +96,16 @@ def pump(stream: IO[str], prefix: str, out: IO[str], noise: quiet.NoiseFilter | 
         out.flush()
 
 
-class Cluster:
+class LocalCluster:
     """The processes of one local cluster."""
 
     def __init__(self, model: str, opts: Options, extra: list[str]) -> None:
-        registry.get(model)  # an unknown model fails here, before anything starts
+        ports.get(model)  # an unknown model fails here, before anything starts
         if opts.workers < 1 or opts.ps < 1:
             raise ConfigError("--workers and --ps need at least 1 each")
-        ports = free_ports(opts.host, opts.ps + opts.workers)
-        ps = [f"{opts.host}:{p}" for p in ports[: opts.ps]]
-        workers = [f"{opts.host}:{p}" for p in ports[opts.ps :]]
+        addresses = free_ports(opts.host, opts.ps + opts.workers)
+        ps = [f"{opts.host}:{p}" for p in addresses[: opts.ps]]
+        workers = [f"{opts.host}:{p}" for p in addresses[opts.ps :]]
         common = [f"--ps_hosts={','.join(ps)}", f"--worker_hosts={','.join(workers)}", *extra]
         self.tasks: dict[str, subprocess.Popen] = {}
         self.threads: list[threading.Thread] = []
@@ -199,13 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     models = [a for a in rest if not a.startswith("-")]
     if len(models) != 1:
-        print(f"error: name one model ({', '.join(registry.PORTS)})\n{usage}", file=sys.stderr)
+        print(f"error: name one model ({', '.join(ports.PORTS)})\n{usage}", file=sys.stderr)
         return 2
     model = models[0]
     extra = [a for a in rest if a != model]
     opts = cli.parse(Options, flag_values)
     try:
-        cluster = Cluster(model, opts, extra)
+        cluster = LocalCluster(model, opts, extra)
     except ConfigError as e:
         return cli.report(e)
 

@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 
-from tf1_mnist.atomic import atomic_path
-from tf1_mnist.errors import Error
+from tf1_mnist.support.atomic import atomic_path
+from tf1_mnist.support.errors import Error
 
 DEFAULT_SOURCE_URL = "https://storage.googleapis.com/cvdf-datasets/mnist/"
+DATA_DIR = "MNIST_data/"
+"""The posts' ``read_data_sets("MNIST_data/")``: every command's default data folder."""
 DATA_DIR_ENV = "TF1_MNIST_DATA_DIR"
 CACHE_DIR_ENV = "TF1_MNIST_CACHE_DIR"
 SOURCE_URL_ENV = "TF1_MNIST_SOURCE_URL"  # a mirror to download from instead of the default

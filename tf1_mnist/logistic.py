@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from tf1_mnist import harness, plots
-from tf1_mnist.compat import global_step, tf
-from tf1_mnist.config import Config
-from tf1_mnist.console import Line, Lines, note
-from tf1_mnist.registry import Budget, Model, ModelSpec, RunContext
+from tf1_mnist.support import plots
+from tf1_mnist.support.compat import global_step, tf
+from tf1_mnist.support.console import Line, Lines, note
+from tf1_mnist.training.config import Config
+from tf1_mnist.training.ports import Budget, Model, ModelSpec, RunContext
 
 TRAIN_EPOCHS = 50
 BATCH_SIZE = 100
@@ -140,4 +140,6 @@ PORT = ModelSpec(
 )
 
 if __name__ == "__main__":
-    harness.main(PORT)
+    from tf1_mnist.training.command import main
+
+    main(PORT)

@@ -3,10 +3,10 @@
     python -m tf1_mnist.predict --model=cnn my_digit.jpg photos/
 
 restores ``ckpt/<model>/``'s latest checkpoint, preprocesses each image the way MNIST was made
-(``tf1_mnist.preprocess``) and prints, per image, the predicted digit, its probability and the
-top 3.  ``--grid out.png`` draws the inputs as the network sees them, titled with the prediction.
-A file that cannot be read is reported on one line and the rest are still predicted; the exit
-code is 1 if any failed.
+(``tf1_mnist.support.preprocess``) and prints, per image, the predicted digit, its probability
+and the top 3. ``--grid out.png`` draws the inputs as the network sees them, titled with the
+prediction. A file that cannot be read is reported on one line and the rest are still predicted;
+the exit code is 1 if any failed.
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tf1_mnist import cli, evaluation, harness, plots, preprocess, registry
-from tf1_mnist.cli import option
+from tf1_mnist.support import cli, plots, preprocess
+from tf1_mnist.support.cli import option
+from tf1_mnist.training import evaluation, local, ports
+from tf1_mnist.training.config import CKPT_DIR
+from tf1_mnist.training.graph import build_graph
 
 EVAL_BATCH_SIZE = 500  # images per forward pass (the CNN's activations stay bounded)
 
@@ -30,9 +33,9 @@ EVAL_BATCH_SIZE = 500  # images per forward pass (the CNN's activations stay bou
 class Options:
     """``python -m tf1_mnist.predict [flags] IMAGE_OR_FOLDER...``"""
 
-    model: str = option("cnn", "Which port's latest checkpoint predicts.", choices=registry.PORTS)
+    model: str = option("cnn", "Which port's latest checkpoint predicts.", choices=ports.PORTS)
     ckpt_dir: str = option(
-        "ckpt/", "Checkpoints of the model are in CKPT_DIR/<model>/ (as trained)."
+        CKPT_DIR, "Checkpoints of the model are in CKPT_DIR/<model>/ (as trained)."
     )
     grid: str = option(
         "", "Also draw the preprocessed inputs with their predictions to this PNG file."
@@ -84,7 +87,7 @@ def predict_files(model: str, paths: Sequence[str], ckpt_dir: str, top: int = 3)
     Returns {"results": [(path, digit, probabilities)], "errors": [message], "images": [...]}.
     Raises ``CheckpointError`` when the model has no usable checkpoint.
     """
-    spec = registry.get(model)
+    spec = ports.get(model)
     cfg = spec.config(ckpt_dir=ckpt_dir, is_train=0)
     files, images, errors = [], [], []
     for path, problem in image_files(paths):
@@ -97,8 +100,8 @@ def predict_files(model: str, paths: Sequence[str], ckpt_dir: str, top: int = 3)
         except preprocess.ImageError as e:
             errors.append(str(e))
     results = []
-    built = harness.build_graph(spec, cfg)
-    with harness.restored_session(spec, cfg, built) as sess:
+    built = build_graph(spec, cfg)
+    with local.restored_session(spec, cfg, built) as sess:
         if images:
             probs = evaluation.probabilities(sess, built, np.stack(images), EVAL_BATCH_SIZE)
             for path, p in zip(files, probs, strict=True):

@@ -21,26 +21,29 @@ import sys
 import time
 from pathlib import Path
 
-from tf1_mnist import cli, harness, plots, registry
-from tf1_mnist.atomic import atomic_path
-from tf1_mnist.cli import option
-from tf1_mnist.compat import VERSION
+from tf1_mnist.input_data import DATA_DIR
+from tf1_mnist.support import cli, plots
+from tf1_mnist.support.atomic import atomic_path
+from tf1_mnist.support.cli import option
+from tf1_mnist.support.compat import VERSION
+from tf1_mnist.training import command, ports
+from tf1_mnist.training.config import CKPT_DIR, LOGDIR
 
 
 @dataclasses.dataclass
 class Options:
     """``python -m tf1_mnist.reproduce [flags]``"""
 
-    models: list[str] = option(list(registry.PORTS), "Ports to reproduce, comma-separated.")
+    models: list[str] = option(list(ports.PORTS), "Ports to reproduce, comma-separated.")
     quick: bool = option(
         False, "Short budgets where a port has one (the CNN at 500 steps): about a minute."
     )
     force: bool = option(False, "Retrain models already finished at this budget.")
     data_dir: str = option(
-        "MNIST_data/", "MNIST folder (then $TF1_MNIST_DATA_DIR; downloaded if both lack it)."
+        DATA_DIR, "MNIST folder (then $TF1_MNIST_DATA_DIR; downloaded if both lack it)."
     )
-    logdir: str = option("logs/", "Runs go to LOGDIR/reproduce-<full|quick>/<model>/.")
-    ckpt_dir: str = option("ckpt/", "Checkpoints: CKPT_DIR/reproduce-<full|quick>/<model>/.")
+    logdir: str = option(LOGDIR, "Runs go to LOGDIR/reproduce-<full|quick>/<model>/.")
+    ckpt_dir: str = option(CKPT_DIR, "Checkpoints: CKPT_DIR/reproduce-<full|quick>/<model>/.")
     report_dir: str = option("reports/", "reproduction.md and the curves go here.")
     embedding: int = option(
         2000, "Test digits in each model's TensorBoard projector run (0: none)."
@@ -61,7 +64,7 @@ class Options:
 
 def reproduce(opts: Options) -> dict:
     """Train what is missing, write the report; return the results by model."""
-    specs = registry.specs(opts.models)
+    specs = ports.specs(opts.models)
     report_dir = Path(opts.report_dir)
     results_path = report_dir / f"results-{opts.label}.json"
     results = _load(results_path)
@@ -85,7 +88,7 @@ def reproduce(opts: Options) -> dict:
         finished = (
             done is not None
             and done["steps"] == budget.steps
-            and (registry.run_dirs(spec, cfg).ckpt_dir / "checkpoint").exists()
+            and (ports.run_dirs(spec, cfg).ckpt_dir / "checkpoint").exists()
         )
         if finished and not opts.force:
             print(
@@ -100,7 +103,7 @@ def reproduce(opts: Options) -> dict:
             flush=True,
         )
         began = time.perf_counter()
-        result = harness.run(spec, cfg)
+        result = command.run(spec, cfg)
         wall = time.perf_counter() - began
         training = result.training
         if training.interrupted_by is not None:
@@ -130,7 +133,7 @@ def reproduce(opts: Options) -> dict:
     return results
 
 
-def _expected_seconds(results: dict, spec: registry.ModelSpec, quick: bool) -> float:
+def _expected_seconds(results: dict, spec: ports.ModelSpec, quick: bool) -> float:
     """This machine's measured rate if the model ran here before, else the reference run's."""
     budget = spec.budget_for(quick)
     rate = results.get(spec.name, {}).get("steps_per_second") or 0.0
@@ -158,7 +161,7 @@ def _atomic_write(path: Path, text: str) -> None:
 
 def _write_report(opts: Options, results: dict, report_dir: Path, logdir: Path) -> Path:
     rows = []
-    for spec in registry.specs():
+    for spec in ports.specs():
         budget = spec.budget_for(opts.quick)
         r = results.get(spec.name)
         if r is None or r["steps"] != budget.steps:
@@ -214,7 +217,7 @@ def main(opts: Options, _args: list[str]) -> int:
         return 130
     below = [
         spec.name
-        for spec in registry.specs(opts.models)
+        for spec in ports.specs(opts.models)
         if results[spec.name]["accuracy"] < spec.budget_for(opts.quick).threshold
     ]
     if below:

@@ -6,11 +6,10 @@ gradient descent 0.5, 1000 steps of 100; prints the test accuracy (reference 0.9
 
 from __future__ import annotations
 
-from tf1_mnist import harness
-from tf1_mnist.compat import global_step, tf
-from tf1_mnist.config import Config
-from tf1_mnist.console import Line, Lines
-from tf1_mnist.registry import Budget, Model, ModelSpec
+from tf1_mnist.support.compat import global_step, tf
+from tf1_mnist.support.console import Line, Lines
+from tf1_mnist.training.config import Config
+from tf1_mnist.training.ports import Budget, Model, ModelSpec
 
 
 def inference(x: tf.Tensor) -> tf.Tensor:
@@ -83,4 +82,6 @@ PORT = ModelSpec(
 )
 
 if __name__ == "__main__":
-    harness.main(PORT)
+    from tf1_mnist.training.command import main
+
+    main(PORT)

@@ -2,6 +2,6 @@
 
 import sys
 
-from tf1_mnist.legacy import main
+from tf1_mnist.legacy.runner import main
 
 sys.exit(main())

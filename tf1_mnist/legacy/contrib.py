@@ -14,7 +14,7 @@ import types
 from typing import Any
 
 from tf1_mnist import input_data
-from tf1_mnist.legacy.shim import ESTIMATOR, Lazy, Namespace, package_module
+from tf1_mnist.legacy.namespace import ESTIMATOR, Lazy, Namespace, package_module
 
 UNSUPPORTED = {
     "factorization": "`tf.contrib.factorization` (k-means, WALS) has no TF 1.x core equivalent: "

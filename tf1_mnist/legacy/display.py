@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tf1_mnist.atomic import atomic_path
+from tf1_mnist.support.atomic import atomic_path
 
 
 def headless() -> bool:

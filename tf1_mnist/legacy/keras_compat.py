@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tf1_mnist import input_data
-from tf1_mnist.legacy.shim import Lazy, Namespace
+from tf1_mnist.legacy.namespace import Lazy, Namespace
 
 
 def load_data(path: str = "mnist.npz") -> tuple:
@@ -27,7 +27,7 @@ def load_data(path: str = "mnist.npz") -> tuple:
         with np.load(cached, allow_pickle=False) as f:
             return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
     data = input_data.read_data_sets(
-        "MNIST_data/", dtype=np.uint8, reshape=False, validation_size=0
+        input_data.DATA_DIR, dtype=np.uint8, reshape=False, validation_size=0
     )
     return (
         (data.train.images[..., 0], data.train.labels),

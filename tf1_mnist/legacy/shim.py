@@ -19,28 +19,17 @@ import types
 from collections.abc import Callable
 from typing import Any
 
-from tf1_mnist import input_data, quiet
-from tf1_mnist.errors import Error
-
-
-class Refusal(Error):
-    """Something of TF 0.x/1.x the runner cannot provide; the message says what to use."""
-
-
-class RefusedName(Refusal, AttributeError):
-    """``tf.<name>`` that cannot be provided (an AttributeError, so ``hasattr`` stays False)."""
-
-
-class RefusedImport(Refusal, ImportError):
-    """``import tensorflow.<module>`` that cannot be provided."""
-
-
-ESTIMATOR = (
-    "`tf.estimator` (TensorFlow 1.3-1.15, and 2.x up to 2.15) was removed in TensorFlow 2.16, "
-    "and the last tensorflow-estimator (2.15) does not import on today's TensorFlow: rewrite "
-    "the model_fn as a graph trained in a Session (as `python -m tf1_mnist.fc` does) or as a "
-    "Keras model"
+from tf1_mnist import input_data
+from tf1_mnist.legacy import contrib, keras_compat
+from tf1_mnist.legacy.namespace import (
+    ESTIMATOR,
+    Namespace,
+    Provided,
+    RefusedImport,
+    RefusedName,
+    package_module,
 )
+from tf1_mnist.support import quiet
 
 # --------------------------------------------------------------------------- the 0.x renames
 # TensorFlow 1.0's release notes list the renames; each maps to its 1.x spelling here.
@@ -209,13 +198,13 @@ def _session(session_class: type, mixed_precision: bool) -> type:
     def __init__(self: Any, target: str = "", graph: Any = None, config: Any = None) -> None:
         import tensorflow as real_tf
 
-        from tf1_mnist import precision
+        from tf1_mnist.support import mixed_precision
 
         placed = real_tf.compat.v1.ConfigProto()
         if config is not None:
             placed.CopyFrom(config)  # the script's own options, and these on top
         placed.allow_soft_placement = True
-        precision.apply(placed, mixed_precision)
+        mixed_precision.apply(placed, mixed_precision)
         session_class.__init__(self, target, graph, placed)
 
     return type(session_class.__name__, (session_class,), {"__init__": __init__})
@@ -281,82 +270,7 @@ def _flags_module(v1: Any) -> Namespace:
     return Namespace("tensorflow.app.flags", v1.flags, extra)
 
 
-# --------------------------------------------------------------------------- namespaces
-
-
-class Namespace(types.ModuleType):
-    """A module that forwards to ``target`` after ``extra``; ``refused`` names raise clearly,
-    and so does any name ``target`` lacks (with ``missing(name)``'s message if given).
-
-    ``target`` may be a ``Lazy``: loaded on first use, so ``tf.contrib.slim`` imports tf_slim
-    only when a script touches it.
-    """
-
-    def __init__(
-        self,
-        name: str,
-        target: Any,
-        extra: dict | None = None,
-        refused: dict[str, str] | None = None,
-        missing: Callable[[str], str] | None = None,
-    ) -> None:
-        super().__init__(name)
-        self._target_or_lazy, self._extra = target, dict(extra or {})
-        self._refused, self._missing = dict(refused or {}), missing
-
-    @property
-    def _target(self) -> Any:
-        if isinstance(self._target_or_lazy, Lazy):
-            self._target_or_lazy = self._target_or_lazy.load()
-        return self._target_or_lazy
-
-    def __getattr__(self, attr: str) -> Any:
-        if attr == "__path__":  # a package to `import`, so `from tf.x import y` asks _Finder
-            return getattr(self._target, "__path__", [])
-        if attr.startswith("__"):  # __spec__, __file__...: the target's, or a plain miss
-            return getattr(self._target, attr)
-        if attr in self._refused:
-            raise RefusedName(self._refused[attr])
-        if attr in self._extra:
-            value = self._extra[attr]
-            if isinstance(value, Lazy):
-                value = self._extra[attr] = value.load()
-            return value
-        try:
-            return getattr(self._target, attr)
-        except AttributeError as e:
-            if self._missing is not None:
-                raise RefusedName(self._missing(attr)) from e
-            raise RefusedName(
-                f"`{self.__name__}.{attr}` does not exist in TensorFlow 1.x's API "
-                "(tf.compat.v1), nor among the 0.x names tf1_mnist.legacy maps"
-            ) from e
-
-    def __dir__(self) -> list[str]:
-        return sorted(set(dir(self._target)) | set(self._extra))
-
-
-class Lazy:
-    """A value built on first use (tf.contrib.layers imports tf_slim, which takes a while)."""
-
-    def __init__(self, load: Callable[[], Any]) -> None:
-        self.load = load
-
-
 # --------------------------------------------------------------------------- imports
-
-
-class _Provided(importlib.abc.Loader):
-    """Loads an object the shim already holds (a Namespace, a module) under an import name."""
-
-    def __init__(self, module: Any) -> None:
-        self.module = module
-
-    def create_module(self, spec: Any) -> Any:
-        return self.module
-
-    def exec_module(self, module: Any) -> None:
-        pass
 
 
 class _Finder(importlib.abc.MetaPathFinder):
@@ -391,7 +305,7 @@ class _Finder(importlib.abc.MetaPathFinder):
                     if found is not None:
                         return found  # a real subpackage (tf_slim.nets)
                 raise RefusedImport(str(e), name=fullname) from e
-        return importlib.machinery.ModuleSpec(fullname, _Provided(obj))
+        return importlib.machinery.ModuleSpec(fullname, Provided(obj))
 
 
 class _LocalLoader(importlib.abc.MetaPathFinder):
@@ -411,7 +325,7 @@ class _LocalLoader(importlib.abc.MetaPathFinder):
                 "tutorial had you download beside it; using tf1_mnist.input_data (the same API)",
                 file=sys.stderr,
             )
-            return importlib.machinery.ModuleSpec(fullname, _Provided(input_data))
+            return importlib.machinery.ModuleSpec(fullname, Provided(input_data))
         if not spec.origin or not spec.origin.endswith(".py"):
             return None
         try:
@@ -426,7 +340,7 @@ class _LocalLoader(importlib.abc.MetaPathFinder):
             "finds $TF1_MNIST_DATA_DIR)",
             file=sys.stderr,
         )
-        return importlib.machinery.ModuleSpec(fullname, _Provided(input_data))
+        return importlib.machinery.ModuleSpec(fullname, Provided(input_data))
 
 
 def _is_package(module: Any) -> bool:
@@ -434,13 +348,6 @@ def _is_package(module: Any) -> bool:
         return bool(getattr(module, "__path__", None))
     except AttributeError:
         return False
-
-
-def package_module(name: str) -> types.ModuleType:
-    """An empty package (a ``__path__``, so that ``import name.sub`` is looked up)."""
-    module = types.ModuleType(name)
-    module.__path__ = []
-    return module
 
 
 def install(mixed_precision: bool = False) -> types.ModuleType:
@@ -453,7 +360,8 @@ def install(mixed_precision: bool = False) -> types.ModuleType:
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     real_tf = quiet.import_tensorflow()
 
-    from tf1_mnist.legacy import contrib, keras_compat, tutorial_mnist
+    # TensorFlow's tutorial `mnist` module imports TensorFlow: only after the quiet import.
+    from tf1_mnist.legacy import tutorial_mnist
 
     v1 = real_tf.compat.v1
     real_tf.get_logger().setLevel("ERROR")  # before the deprecation notices of the next line

@@ -23,8 +23,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tf1_mnist.compat import tf
-from tf1_mnist.errors import CheckpointError, ConfigError, Error
+from tf1_mnist.support.compat import tf
+from tf1_mnist.support.errors import CheckpointError, ConfigError, Error
 
 LOCK_NAME = ".training.lock"
 

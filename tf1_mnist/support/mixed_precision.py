@@ -14,8 +14,8 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from tf1_mnist.compat import tf
-from tf1_mnist.console import note
+from tf1_mnist.support.compat import tf
+from tf1_mnist.support.console import note
 
 CPU_FLAGS = ("avx512_bf16", "amx_bf16")
 

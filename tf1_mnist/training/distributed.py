@@ -6,7 +6,7 @@ TensorFlow's own runtime (which 2.21 still ships): a ``ClusterSpec`` from ``--ps
 variables placed on the parameter servers by ``replica_device_setter``, and every worker
 running the port's unchanged graph in a ``MonitoredSession`` (what
 ``MonitoredTrainingSession`` builds: the chief's or a worker's session creator, a
-``StopAtStepHook``, the chief's ``CheckpointSaverHook``) through the harness's own loop.
+``StopAtStepHook``, the chief's ``CheckpointSaverHook``) through the shared training loop.
 Worker 0, the chief, initializes or restores the variables and writes the checkpoints and
 summaries into the usual ``CKPT_DIR/<model>/`` and ``LOGDIR/<model>/``, so ``--is_train=0``,
 ``predict``, ``reproduce`` and TensorBoard work on the result.  ``--sync_replicas`` aggregates
@@ -44,12 +44,16 @@ from typing import Any
 
 from tensorflow.python.client.session import SessionInterface
 
-from tf1_mnist import checkpoints, cli, harness, input_data, precision, quiet
-from tf1_mnist.compat import tf
-from tf1_mnist.config import Config
-from tf1_mnist.console import note
-from tf1_mnist.errors import ConfigError, Error
-from tf1_mnist.registry import ModelSpec, RunContext, run_dirs
+from tf1_mnist.support import cli, mixed_precision, quiet
+from tf1_mnist.support.compat import tf
+from tf1_mnist.support.console import note
+from tf1_mnist.support.errors import ConfigError, Error
+from tf1_mnist.training import checkpoints, evaluation, loop
+from tf1_mnist.training.config import Config
+from tf1_mnist.training.graph import BuiltGraph, build_graph
+from tf1_mnist.training.ports import ModelSpec, RunContext
+from tf1_mnist.training.prepare import Prepared, prepared
+from tf1_mnist.training.results import RunResult, TrainResult
 
 POLL_SECONDS = 0.2
 # What a step or a session gets from a task that is gone, or not up yet.
@@ -62,7 +66,7 @@ class ClusterError(Error):
 
 
 @dataclasses.dataclass(frozen=True)
-class Cluster:
+class ClusterTask:
     """This process's place in the cluster the flags describe."""
 
     ps: tuple[str, ...]
@@ -83,7 +87,7 @@ class Cluster:
         return (self.ps if self.job == "ps" else self.workers)[self.task]
 
     @classmethod
-    def from_config(cls, cfg: Config) -> Cluster:
+    def from_config(cls, cfg: Config) -> ClusterTask:
         ps = tuple(h.strip() for h in cfg.ps_hosts.split(",") if h.strip())
         workers = tuple(h.strip() for h in cfg.worker_hosts.split(",") if h.strip())
         if cfg.job_name not in ("ps", "worker"):
@@ -102,7 +106,7 @@ class Cluster:
         return cls(ps, workers, cfg.job_name, cfg.task_index)
 
 
-def _session_config(cluster: Cluster, cfg: Config) -> Any:
+def _session_config(cluster: ClusterTask, cfg: Config) -> Any:
     if cluster.job == "ps":  # it talks to no one, and waits for the workers without a limit
         return tf.ConfigProto(device_filters=[f"/job:ps/task:{cluster.task}"])
     config = tf.ConfigProto(
@@ -110,10 +114,10 @@ def _session_config(cluster: Cluster, cfg: Config) -> Any:
         device_filters=["/job:ps", f"/job:worker/task:{cluster.task}"],
         operation_timeout_in_ms=cfg.cluster_timeout * 1000,
     )
-    return precision.apply(config, cfg.mixed_precision)
+    return mixed_precision.apply(config, cfg.mixed_precision)
 
 
-def _done_queues(cluster: Cluster) -> list[Any]:
+def _done_queues(cluster: ClusterTask) -> list[Any]:
     """One queue per parameter server, shared by name: a worker puts a token in each when it
     is done, and a parameter server exits once it holds one from every worker."""
     queues = []
@@ -125,16 +129,16 @@ def _done_queues(cluster: Cluster) -> list[Any]:
     return queues
 
 
-def run(spec: ModelSpec, cfg: Config) -> harness.RunResult:
+def run(spec: ModelSpec, cfg: Config) -> RunResult:
     """This process's part: serve as a parameter server, or train as a worker."""
-    cluster = Cluster.from_config(cfg)
+    cluster = ClusterTask.from_config(cfg)
     if not cfg.is_train:
         raise ConfigError("--is_train=0 predicts alone: leave out --job_name")
     with quiet.run_noise_filtered(), _quiet_queue_runner_ends():
         return _run(spec, cfg, cluster)
 
 
-def _run(spec: ModelSpec, cfg: Config, cluster: Cluster) -> harness.RunResult:
+def _run(spec: ModelSpec, cfg: Config, cluster: ClusterTask) -> RunResult:
     server = tf.train.Server(
         cluster.spec,
         job_name=cluster.job,
@@ -143,11 +147,11 @@ def _run(spec: ModelSpec, cfg: Config, cluster: Cluster) -> harness.RunResult:
     )
     if cluster.job == "ps":
         _serve(server, cluster)
-        return harness.RunResult(spec.name)
+        return RunResult(spec.name)
     return _work(spec, cfg, cluster, server)
 
 
-def _serve(server: Any, cluster: Cluster) -> None:
+def _serve(server: Any, cluster: ClusterTask) -> None:
     """A parameter server: hold the variables until every worker says it is done."""
     graph = tf.Graph()
     with graph.as_default():
@@ -188,7 +192,26 @@ def _synchronous(cfg: Config, workers: int) -> Iterator[list]:
         tf.train.Optimizer.minimize = original
 
 
-def _work(spec: ModelSpec, cfg: Config, cluster: Cluster, server: Any) -> harness.RunResult:
+def _work(spec: ModelSpec, cfg: Config, cluster: ClusterTask, server: Any) -> RunResult:
+    """A worker: the same preparation as a single process (the chief owns the folders), the
+    port's graph placed on the cluster, the monitored session's training, then the end."""
+    # Each worker shuffles the data with its own seed: they see different batches.
+    with prepared(spec, cfg, owner=cluster.chief, data_seed=cfg.seed + cluster.task) as run:
+        built, sync = _build(spec, cfg, cluster)
+        where = f"worker {cluster.task} at {cluster.address}"
+        config = _session_config(cluster, cfg)
+        with _lost_tasks(cluster, cfg), built.graph.as_default():
+            if cluster.chief:
+                _before_chief_session(spec, cfg, built, run, where)
+            else:
+                _wait_until_initialized(server, built, config, cfg, cluster, where)
+            training = _train(spec, cfg, cluster, server, built, sync, run, config)
+            return _end(cfg, cluster, server, built, run, config, training, where)
+
+
+def _build(spec: ModelSpec, cfg: Config, cluster: ClusterTask) -> tuple[BuiltGraph, list]:
+    """The port's graph with its variables on the parameter servers, plus the ops a worker
+    adds: readiness, the done tokens, the release of synchronous workers."""
     workers = len(cluster.workers)
     device = tf.train.replica_device_setter(
         worker_device=f"/job:worker/task:{cluster.task}", cluster=cluster.spec
@@ -207,89 +230,122 @@ def _work(spec: ModelSpec, cfg: Config, cluster: Cluster, server: Any) -> harnes
 
     with _synchronous(cfg, workers) as sync:
         # Not finalized: the monitored session's hooks add their ops, then it finalizes.
-        built = harness.build_graph(spec, cfg, device=device, extend=extend, finalize=False)
-    dirs = run_dirs(spec, cfg)
-    # Each worker shuffles the data with its own seed: they see different batches.
-    data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed + cluster.task)
-    config = _session_config(cluster, cfg)
+        built = build_graph(spec, cfg, device=device, extend=extend, finalize=False)
+    return built, sync
+
+
+def _before_chief_session(
+    spec: ModelSpec, cfg: Config, built: BuiltGraph, run: Prepared, where: str
+) -> None:
+    """The chief names the checkpoint it restores (after checking it fits the graph, for a
+    clear message) and runs the post's prologue, as a single process does."""
+    prefix = checkpoints.latest(run.dirs.ckpt_dir)
+    if prefix is not None:
+        checkpoints.check_matches(prefix, built.graph, spec.name)
+        note(f"{where}: restoring {prefix}")
+    if spec.prologue is not None:
+        spec.prologue(RunContext(run.data, cfg, run.dirs.plot_dir))
+
+
+def _hooks(
+    spec: ModelSpec,
+    cfg: Config,
+    cluster: ClusterTask,
+    built: BuiltGraph,
+    sync: list,
+    run: Prepared,
+) -> list:
+    """What ``MonitoredTrainingSession`` would install: the stop at the budget, the sync
+    optimizer's hooks, and the chief's checkpoint saver."""
     hooks = [tf.train.StopAtStepHook(last_step=cfg.max_steps)]
     hooks += [s.make_session_run_hook(cluster.chief) for s in sync]
-    chief_hooks = []
-    lock: contextlib.AbstractContextManager = contextlib.nullcontext()
     if cluster.chief:
-        checkpoints.ensure_writable(dirs.ckpt_dir, "checkpoints")
-        checkpoints.ensure_writable(dirs.logdir, "summaries")
-        lock = checkpoints.training_lock(dirs.ckpt_dir)
         # The hook also saves as the session closes (the end, or an interrupt): with
         # --save_every=0 ("only at the end") that is the one save after its first.
-        chief_hooks.append(
+        hooks.append(
             tf.train.CheckpointSaverHook(
-                str(dirs.ckpt_dir),
+                str(run.dirs.ckpt_dir),
                 save_steps=cfg.save_every if cfg.save_every > 0 else max(cfg.max_steps, 1),
                 saver=built.saver,
                 checkpoint_basename=spec.checkpoint_name,
             )
         )
-    where = f"worker {cluster.task} at {cluster.address}"
-    with lock, _lost_tasks(cluster, cfg), built.graph.as_default():
+    return hooks
+
+
+def _train(
+    spec: ModelSpec,
+    cfg: Config,
+    cluster: ClusterTask,
+    server: Any,
+    built: BuiltGraph,
+    sync: list,
+    run: Prepared,
+    config: Any,
+) -> TrainResult:
+    """The shared loop in a monitored session (what ``MonitoredTrainingSession`` builds, with a
+    session creator that gives up on a lost parameter server instead of retrying for ever)."""
+    scaffold = tf.train.Scaffold(saver=built.saver)
+    if cluster.chief:
+        creator = tf.train.ChiefSessionCreator(
+            scaffold, server.target, config, checkpoint_dir=str(run.dirs.ckpt_dir)
+        )
+    else:
+        creator = tf.train.WorkerSessionCreator(
+            scaffold, server.target, config, max_wait_secs=STARTUP_PATIENCE * cfg.cluster_timeout
+        )
+    with tf.train.MonitoredSession(
+        session_creator=_GiveUp(creator, cluster, cfg),
+        hooks=_hooks(spec, cfg, cluster, built, sync, run),
+        stop_grace_period_secs=3,
+    ) as sess:
+        role = loop.Role(
+            chief=cluster.chief,
+            shared_step=True,
+            saves=False,
+            should_stop=sess.should_stop,
+            # A synchronous worker blocked for its next token when the chief stops: the
+            # chief's closing of the token queue ends its last step.
+            stopped_by=(tf.errors.CancelledError, tf.errors.OutOfRangeError)
+            if sync and not cluster.chief
+            else (),
+        )
+        try:
+            return loop.train(sess, built, run.data, cfg, run.dirs, role)
+        except ClusterError as e:
+            # The session cannot be closed without its parameter server (TensorFlow's
+            # close blocks), nor can a tf.train.Server be stopped: report and end here.
+            # The loop has flushed the summaries; the chief's last checkpoint stays.
+            sys.stdout.flush()
+            quiet.drain()
+            cli.report(e)
+            sys.stderr.flush()
+            os._exit(1)
+
+
+def _end(
+    cfg: Config,
+    cluster: ClusterTask,
+    server: Any,
+    built: BuiltGraph,
+    run: Prepared,
+    config: Any,
+    training: TrainResult,
+    where: str,
+) -> RunResult:
+    """After the loop: the true global step, the chief's test (as a single process's), and
+    this worker's token to the parameter servers."""
+    with tf.Session(server.target, graph=built.graph, config=config) as sess:
+        last = int(sess.run(built.global_step))  # the loop saw a lower bound of it
+        training = dataclasses.replace(training, last_step=last)
+        note(f"{where}: trained; the global step is {last}")
+        result = RunResult(built.spec.name, training)
         if cluster.chief:
-            prefix = checkpoints.latest(dirs.ckpt_dir)
-            if prefix is not None:  # a clear message before the session manager restores it
-                checkpoints.check_matches(prefix, built.graph, spec.name)
-                note(f"{where}: restoring {prefix}")
-            if spec.prologue is not None:
-                spec.prologue(RunContext(data, cfg, dirs.plot_dir))
-        else:
-            _wait_until_initialized(server, built, config, cfg, cluster, where)
-        # What MonitoredTrainingSession builds, with a session creator that gives up on a
-        # lost parameter server instead of retrying for ever (its preemption recovery).
-        scaffold = tf.train.Scaffold(saver=built.saver)
-        if cluster.chief:
-            creator = tf.train.ChiefSessionCreator(
-                scaffold, server.target, config, checkpoint_dir=str(dirs.ckpt_dir)
-            )
-        else:
-            creator = tf.train.WorkerSessionCreator(
-                scaffold, server.target, config, max_wait_secs=10 * cfg.cluster_timeout
-            )
-        with tf.train.MonitoredSession(
-            session_creator=_GiveUp(creator, cluster, cfg),
-            hooks=hooks + chief_hooks,
-            stop_grace_period_secs=3,
-        ) as sess:
-            role = harness.Role(
-                chief=cluster.chief,
-                shared_step=True,
-                saves=False,
-                should_stop=sess.should_stop,
-                # A synchronous worker blocked for its next token when the chief stops: the
-                # chief's closing of the token queue ends its last step.
-                stopped_by=(tf.errors.CancelledError, tf.errors.OutOfRangeError)
-                if sync and not cluster.chief
-                else (),
-            )
-            try:
-                training = harness.train(sess, built, data, cfg, role)
-            except ClusterError as e:
-                # The session cannot be closed without its parameter server (TensorFlow's
-                # close blocks), nor can a tf.train.Server be stopped: report and end here.
-                # The harness has flushed the summaries; the chief's last checkpoint stays.
-                sys.stdout.flush()
-                quiet.drain()
-                cli.report(e)
-                sys.stderr.flush()
-                os._exit(1)
-        with tf.Session(server.target, graph=built.graph, config=config) as sess:
-            last = int(sess.run(built.global_step))  # the loop saw a lower bound of it
-            training = dataclasses.replace(training, last_step=last)
-            note(f"{where}: trained; the global step is {last}")
-            result = harness.RunResult(spec.name, training)
-            if cluster.chief:
-                with contextlib.suppress(tf.errors.CancelledError, tf.errors.OutOfRangeError):
-                    sess.run(built.extras["release"])  # (the token queue may be closed already)
-                if training.interrupted_by is None:
-                    result = harness.finish(sess, built, data, cfg, training)
-            sess.run(built.extras["done"])  # the parameter servers exit once all are done
+            with contextlib.suppress(tf.errors.CancelledError, tf.errors.OutOfRangeError):
+                sess.run(built.extras["release"])  # (the token queue may be closed already)
+            if training.interrupted_by is None:
+                result = evaluation.finish(sess, built, run.data, cfg, run.dirs, training)
+        sess.run(built.extras["done"])  # the parameter servers exit once all are done
     return result
 
 
@@ -298,7 +354,7 @@ class _GiveUp(tf.train.SessionCreator):
     is unreachable, then stopping with a message naming the parameter servers (the monitored
     session would otherwise try to recover from a lost parameter server for ever)."""
 
-    def __init__(self, creator: Any, cluster: Cluster, cfg: Config) -> None:
+    def __init__(self, creator: Any, cluster: ClusterTask, cfg: Config) -> None:
         self.creator, self.cluster, self.timeout = creator, cluster, cfg.cluster_timeout
         self.started = False
 
@@ -324,7 +380,7 @@ class _FailFast(SessionInterface):
     (the monitored session would close the session to recover, and closing a session whose
     parameter server is gone blocks in TensorFlow's C++)."""
 
-    def __init__(self, sess: Any, cluster: Cluster, timeout: int) -> None:
+    def __init__(self, sess: Any, cluster: ClusterTask, timeout: int) -> None:
         self._sess, self._cluster, self._timeout = sess, cluster, timeout
 
     @property
@@ -358,7 +414,7 @@ class _FailFast(SessionInterface):
         return getattr(self._sess, name)
 
 
-def _lost(cluster: Cluster, timeout: int, error: BaseException) -> ClusterError:
+def _lost(cluster: ClusterTask, timeout: int, error: BaseException) -> ClusterError:
     tasks = ", ".join(f"ps {i} at {host}" for i, host in enumerate(cluster.ps))
     why = (
         f"no answer within --cluster_timeout={timeout} s"
@@ -393,7 +449,7 @@ def _quiet_queue_runner_ends() -> Iterator[None]:
 
 
 def _wait_until_initialized(
-    server: Any, built: harness.BuiltGraph, config: Any, cfg: Config, cluster: Cluster, where: str
+    server: Any, built: BuiltGraph, config: Any, cfg: Config, cluster: ClusterTask, where: str
 ) -> None:
     """A non-chief worker waits for the chief's initialization (or restore) in short polls,
     and for the parameter servers to start listening."""
@@ -417,7 +473,7 @@ def _wait_until_initialized(
 
 
 @contextlib.contextmanager
-def _lost_tasks(cluster: Cluster, cfg: Config) -> Iterator[None]:
+def _lost_tasks(cluster: ClusterTask, cfg: Config) -> Iterator[None]:
     """TensorFlow's errors of a task that went away, as one message naming the task."""
     try:
         yield

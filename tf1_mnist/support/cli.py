@@ -1,12 +1,12 @@
 """One command-line convention for every command: a dataclass of options becomes absl flags.
 
 Each option is a dataclass field made by :func:`option`, which keeps its help text in the
-field's metadata.  :func:`define_flags` turns the fields of a dataclass instance into absl flags
+field's metadata. :func:`define_flags` turns the fields of a dataclass instance into absl flags
 (bool, int, float, str, a list of strings, or an enum when the field names its choices) with the
-instance's values as defaults, :func:`parse` reads them back into the dataclass, and :func:`main`
-runs ``absl.app.run``: every :class:`tf1_mnist.errors.Error` becomes one ``error: ...`` line and
-exit code 1, Ctrl-C exit code 130.  Flags are defined when a command starts, never on import, so
-importing any module leaves the flag namespace to its caller.
+instance's values as defaults, :func:`parse` reads them back into the dataclass, and
+:func:`main` runs ``absl.app.run``: every :class:`tf1_mnist.support.errors.Error` becomes one
+``error: ...`` line and exit code 1, Ctrl-C exit code 130. Flags are defined when a command
+starts, never on import, so importing any module leaves the flag namespace to its caller.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from typing import Any, NoReturn, TypeVar
 
 from absl import app, flags, logging
 
-from tf1_mnist import errors
-from tf1_mnist.console import note
+from tf1_mnist.support import errors
+from tf1_mnist.support.console import note
 
 FLAGS = flags.FLAGS
 T = TypeVar("T")

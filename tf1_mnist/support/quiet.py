@@ -43,7 +43,7 @@ PREAMBLE = re.compile(
 # What TensorFlow's C++ logs mid-run on a healthy run.  A TF1 cluster's tasks, as they cancel
 # cross-task receives at the end of steps and sessions, or retry a task that is still starting
 # or already gone: harmless, several a second, and a wall of text around the worker's own
-# lines (a task that is really lost ends the worker with tf1_mnist.distributed's message).
+# lines (a task that is really lost ends the worker with tf1_mnist.training.distributed's message).
 # And a step run with ``RunOptions(trace_level=FULL_TRACE)`` (TensorFlow's
 # mnist_with_summaries.py traces every 100th step) on a machine without a GPU, where TF 1.x
 # said nothing.

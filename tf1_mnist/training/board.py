@@ -1,4 +1,5 @@
-"""TensorBoard beyond the posts' scalars: the embedding projector and per-digit PR curves.
+"""TensorBoard: the runs' summary writers, and beyond the posts' scalars the embedding
+projector and per-digit PR curves.
 
 ``write_projector`` is TensorFlow 1.x's MNIST embedding visualisation: the activations of a
 model's last hidden layer for N test images as a variable saved by a ``Saver``, a
@@ -16,16 +17,27 @@ from __future__ import annotations
 import math
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
 
-from tf1_mnist.compat import tf
+from tf1_mnist.support.compat import tf
 
 PROJECTOR_RUN = "projector"
+VALIDATION_RUN = "validation"
 EMBEDDING_NAME = "embedding"
 SPRITE_SIZE = 28
+
+
+def summary_writer(logdir: str | Path, graph: Any = None) -> Any:
+    """A ``FileWriter`` into ``logdir`` (one TensorBoard run), with the graph if given."""
+    # A unique suffix: two runs in the same second would otherwise share (and truncate) a file.
+    return tf.summary.FileWriter(
+        str(logdir), graph=graph, filename_suffix=f".{uuid.uuid4().hex[:8]}"
+    )
 
 
 def sprite(images: np.ndarray) -> Image.Image:

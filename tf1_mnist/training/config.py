@@ -1,7 +1,7 @@
 """The options of a training run: one place for their defaults and help texts.
 
-Every port's command line is this dataclass (``tf1_mnist.cli`` makes the flags); a port's own
-defaults (the post's batch size, learning rate, step count, cadences) live in its
+Every port's command line is this dataclass (``tf1_mnist.support.cli`` makes the flags); a
+port's own defaults (the post's batch size, learning rate, step count, cadences) live in its
 ``ModelSpec`` and reach a run through ``spec.config(**overrides)``.
 """
 
@@ -9,8 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 
-from tf1_mnist.cli import option
-from tf1_mnist.console import LANGS
+from tf1_mnist.input_data import DATA_DIR
+from tf1_mnist.support.cli import option
+from tf1_mnist.support.console import LANGS
+from tf1_mnist.support.errors import ConfigError
+
+LOGDIR = "logs/"
+CKPT_DIR = "ckpt/"
 
 
 @dataclasses.dataclass
@@ -18,13 +23,13 @@ class Config:
     """Everything a run needs; the flags of ``python -m tf1_mnist.<model>`` mirror it."""
 
     data_dir: str = option(
-        "MNIST_data/",
+        DATA_DIR,
         "Folder with the four MNIST files, as the posts' read_data_sets(dir). Looked up there, "
         "then in $TF1_MNIST_DATA_DIR, and downloaded there only if both lack them.",
     )
-    logdir: str = option("logs/", "Summaries go to LOGDIR/<model>/ for `tensorboard --logdir`.")
+    logdir: str = option(LOGDIR, "Summaries go to LOGDIR/<model>/ for `tensorboard --logdir`.")
     ckpt_dir: str = option(
-        "ckpt/", "Checkpoints go to CKPT_DIR/<model>/; the latest is restored on start."
+        CKPT_DIR, "Checkpoints go to CKPT_DIR/<model>/; the latest is restored on start."
     )
     is_train: int = option(
         1,
@@ -108,3 +113,8 @@ class Config:
         "English translation. Lines of ours go to stderr either way.",
         choices=LANGS,
     )
+
+    def check(self) -> None:
+        """Raise ``ConfigError`` for a value out of its range, before any work is done."""
+        if not 0 <= self.embedding <= 10000:
+            raise ConfigError(f"--embedding={self.embedding}: give 0 (none) to 10000 test images")

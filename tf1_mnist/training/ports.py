@@ -15,9 +15,9 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from tf1_mnist.config import Config
-from tf1_mnist.console import Lines
-from tf1_mnist.errors import ConfigError
+from tf1_mnist.support.console import Lines
+from tf1_mnist.support.errors import ConfigError
+from tf1_mnist.training.config import Config
 
 PORTS = ("softmax", "cnn", "fc", "logistic")
 """Every port, in the order of their posts (000, 001, 002, 004)."""

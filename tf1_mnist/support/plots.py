@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tf1_mnist.atomic import atomic_path
+from tf1_mnist.support.atomic import atomic_path
 
 
 def _pyplot(show: bool):

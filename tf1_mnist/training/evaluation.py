@@ -1,25 +1,27 @@
-"""Evaluating a trained port: accuracy over a data set in bounded batches, the validation
-line and summaries, predictions (post 002's sample loop among them), and what TensorBoard gets
-from the predictions: per-digit PR curves and the projector's embedding.
+"""Evaluating a trained port: what a run does after training (``finish``), accuracy over a
+data set in bounded batches, the validation line and summaries, predictions (post 002's sample
+loop among them), and what TensorBoard gets from the predictions: per-digit PR curves and the
+projector's embedding.
 
 TensorFlow's ``mnist.py`` split its graph into ``inference``, ``loss``, ``training`` and
-``evaluation``; this is the harness's ``evaluation``.
+``evaluation``; this is the runner's ``evaluation``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from typing import Any
 
 import numpy as np
 
-from tf1_mnist import board, input_data
-from tf1_mnist.compat import tf
-from tf1_mnist.config import Config
-from tf1_mnist.console import Lines, note, say
-from tf1_mnist.registry import Model, run_dirs
-
-if TYPE_CHECKING:
-    from tf1_mnist.harness import BuiltGraph
+from tf1_mnist import input_data
+from tf1_mnist.support.compat import tf
+from tf1_mnist.support.console import Lines, note, say
+from tf1_mnist.training import board
+from tf1_mnist.training.config import Config
+from tf1_mnist.training.graph import BuiltGraph
+from tf1_mnist.training.ports import Model, RunContext, RunDirs
+from tf1_mnist.training.results import RunResult, TrainResult
 
 
 def evaluate(
@@ -120,7 +122,9 @@ def write_pr_curves(
     writer.add_summary(tf.Summary.FromString(board.pr_curves(probs, labels)), step)
 
 
-def write_embedding(sess: Any, built: BuiltGraph, dataset: input_data.DataSet, cfg: Config) -> None:
+def write_embedding(
+    sess: Any, built: BuiltGraph, dataset: input_data.DataSet, cfg: Config, dirs: RunDirs
+) -> None:
     """TensorBoard's projector run for the first ``cfg.embedding`` images of ``dataset``."""
     m = built.model
     tensor = m.embedding if m.embedding is not None else m.logits
@@ -132,8 +136,45 @@ def write_embedding(sess: Any, built: BuiltGraph, dataset: input_data.DataSet, c
         ]
     )
     predicted = predict_digits(sess, built, images, cfg.eval_batch_size)
-    run_dir = run_dirs(built.spec, cfg).logdir / board.PROJECTOR_RUN
+    run_dir = dirs.logdir / board.PROJECTOR_RUN
     labels = dataset.labels[: cfg.embedding].argmax(axis=1)
     layer = m.embedding_layer or "the logits"
     board.write_projector(run_dir, activations, images, labels, predicted, layer)
     note(f"projector: {len(images)} test digits ({layer}) in {run_dir}/")
+
+
+# --------------------------------------------------------------------------- after training
+
+
+def finish(
+    sess: Any,
+    built: BuiltGraph,
+    data: input_data.Datasets,
+    cfg: Config,
+    dirs: RunDirs,
+    training: TrainResult,
+) -> RunResult:
+    """After training: the test accuracy (the post's line, or ours), PR curves, the
+    projector and the post's epilogue."""
+    spec = built.spec
+    test_loss, test_accuracy = evaluate(sess, built.model, data.test, cfg.eval_batch_size)
+    say(
+        "test",
+        spec.lines_for(cfg.lang),
+        {"test_accuracy": test_accuracy, "test_accuracy_float32": np.float32(test_accuracy)},
+    )
+    if cfg.pr_curves and training.evaluated_at != training.last_step:  # else written already
+        with contextlib.closing(board.summary_writer(dirs.logdir)) as writer:
+            write_pr_curves(sess, built, data.test, cfg, writer, training.last_step)
+    if cfg.embedding:
+        write_embedding(sess, built, data.test, cfg, dirs)
+    if spec.epilogue is not None:
+        spec.epilogue(
+            RunContext(
+                data,
+                cfg,
+                dirs.plot_dir,
+                predict=lambda images: predict_digits(sess, built, images, cfg.eval_batch_size),
+            )
+        )
+    return RunResult(spec.name, training, test_loss, test_accuracy)

@@ -1,6 +1,6 @@
 """The TensorFlow 1.x API the ports are written against, and the step counter they share.
 
-``from tf1_mnist.compat import tf`` gives ``tf.compat.v1``: placeholders, sessions, variable
+``from tf1_mnist.support.compat import tf`` gives ``tf.compat.v1``: placeholders, sessions, variable
 scopes, ``tf.train`` optimizers and ``Saver``, ``tf.summary`` writers, as the posts wrote them.
 """
 
@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from tf1_mnist import quiet
+from tf1_mnist.support import quiet
 
-_tf = quiet.import_tensorflow()  # without the C++ start-up preamble (tf1_mnist.quiet)
+_tf = quiet.import_tensorflow()  # without the C++ start-up preamble (tf1_mnist.support.quiet)
 
 tf = _tf.compat.v1
 """``tf.compat.v1``, the API of the posts."""

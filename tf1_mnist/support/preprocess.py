@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
-from tf1_mnist.errors import Error
+from tf1_mnist.support.errors import Error
 
 SIZE = 28  # MNIST field
 BOX = 20  # MNIST's size-normalisation box

@@ -1,0 +1,239 @@
+"""Run a TensorFlow 0.x/1.x-era MNIST script, unmodified, on TensorFlow 2.x.
+
+    python -m tf1_mnist.legacy [--seed=N] old_tutorial.py [the script's own arguments]
+
+Inside the script ``import tensorflow as tf`` is TensorFlow 1.x (``tf1_mnist.legacy.shim``):
+``tf.compat.v1`` with v2 behaviour off, the 0.x names, ``tf.layers`` and ``tf.keras`` on Keras 2,
+the common ``tf.contrib`` parts, TensorFlow's tutorial modules ``input_data`` and ``mnist``
+(``$TF1_MNIST_DATA_DIR`` is honoured whatever folder the script names).  NumPy 1.x spellings
+work in the script (``numpy1``), Python 2 scripts are converted in memory (``python2``), and
+figures are saved instead of shown on a machine without a display (``display``).
+``sys.argv``, ``__name__ == "__main__"``, the script's folder on ``sys.path`` and its exit code
+are as under ``python SCRIPT.py``.  What cannot work stops with one ``error:`` line naming the
+script's line and a replacement.
+
+This module never imports the training machinery: the script owns the absl flag namespace.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+import traceback
+import types
+from pathlib import Path
+
+from absl import flags
+
+from tf1_mnist import input_data
+from tf1_mnist.legacy import display, numpy1, python2
+from tf1_mnist.legacy.namespace import Refusal
+from tf1_mnist.legacy.shim import install
+from tf1_mnist.support import cli, quiet
+from tf1_mnist.support.cli import option
+
+__all__ = ["Options", "Refusal", "install", "main", "run_script"]
+
+# Packages a TF1 tutorial may import that tf1_mnist does not install: name -> pip name.
+NOT_INSTALLED = {
+    "scipy": "scipy",
+    "sklearn": "scikit-learn",
+    "pandas": "pandas",
+    "cv2": "opencv-python",
+    "skimage": "scikit-image",
+    "seaborn": "seaborn",
+    "imageio": "imageio",
+    "tqdm": "tqdm",
+    "yaml": "pyyaml",
+}
+
+
+@dataclasses.dataclass
+class Options:
+    """``python -m tf1_mnist.legacy [flags] SCRIPT.py [the script's arguments]``"""
+
+    seed: int | None = option(
+        None,
+        "Seed Python's, numpy's and TensorFlow's default generators before the script runs "
+        "(old scripts are unseeded: this makes their shuffling and initial weights repeat).",
+    )
+    mixed_precision: bool = option(
+        False,
+        "Run the script's sessions in mixed precision (float16 on a GPU, bfloat16 on a CPU "
+        "with bfloat16 instructions); its variables and checkpoints stay float32.",
+    )
+
+
+def _script_line(script: Path, tb: types.TracebackType | None) -> tuple[str, str]:
+    """``SCRIPT:LINE`` of the deepest frame in the script, and that line's source."""
+    frames = [f for f in traceback.extract_tb(tb) if Path(f.filename) == script]
+    if not frames:
+        return f"{script}", ""
+    frame = frames[-1]
+    return f"{script}:{frame.lineno}", (frame.line or "").strip()
+
+
+def _refuse(script: Path, error: BaseException, message: str) -> int:
+    where, line = _script_line(script, error.__traceback__)
+    print(f"error: {where}: {message}", file=sys.stderr)
+    if line:
+        print(f"    {line}", file=sys.stderr)
+    return 1
+
+
+def _compile(path: Path, source: str) -> types.CodeType | str:
+    """The script's code; Python 2 source converted in memory; else a one-line message."""
+    try:
+        return compile(source, str(path), "exec")
+    except SyntaxError as error:
+        original = error
+    try:
+        converted, edits = python2.convert(source)
+        code = compile(converted, str(path), "exec")
+    except (SyntaxError, ValueError, IndexError, python2.tokenize.TokenError):
+        code = None
+    if code is None or not edits:
+        hint = ""
+        if _looks_py2(original):
+            hint = " (Python 2 the runner cannot convert: `2to3 -w SCRIPT.py`)"
+        text = (original.text or "").strip()
+        return f"{path}:{original.lineno}: {original.msg}{hint}\n    {text}"
+    done = ", ".join(f"{kind} ({n})" for kind, n in sorted(edits.items()))
+    print(
+        f"note: {path} is Python 2; converted in memory (the file is unchanged): {done}",
+        file=sys.stderr,
+    )
+    return code
+
+
+def _looks_py2(error: SyntaxError) -> bool:
+    text = (error.text or "").strip()
+    return "print" in text or "Missing parentheses" in str(error.msg) or text.startswith("exec ")
+
+
+def run_script(
+    script: str | os.PathLike,
+    args: list[str],
+    seed: int | None = None,
+    mixed_precision: bool = False,
+) -> int:
+    """Run ``script`` as ``python SCRIPT.py args`` would, on the TF1 shim; its exit code.
+
+    ``seed`` (added: old scripts are unseeded) seeds Python's and numpy's global generators,
+    which ``input_data``'s shuffling uses, and the default graph's TensorFlow seed.
+    """
+    path = Path(script).resolve()
+    if not path.is_file():
+        print(f"error: {script}: no such script", file=sys.stderr)
+        return 2
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        print(f"error: {script}: cannot read the script ({e})", file=sys.stderr)
+        return 2
+    code = _compile(path, source)
+    if isinstance(code, str):
+        print(f"error: {code}", file=sys.stderr)
+        return 1
+    tf = install(mixed_precision)
+    numpy1.install(path.parent)
+    display.install(Path.cwd(), path.stem)
+    if seed is not None:
+        import random
+
+        import numpy as np
+
+        random.seed(seed)
+        np.random.seed(seed)
+        tf.set_random_seed(seed)
+    sys.argv = [str(script), *args]
+    sys.path.insert(0, str(path.parent))
+    module = types.ModuleType("__main__")
+    module.__file__ = str(path)
+    saved_main = sys.modules.get("__main__")
+    sys.modules["__main__"] = module
+    try:
+        with quiet.run_noise_filtered():  # TensorFlow's mid-run C++ chatter, not the script's
+            exec(code, module.__dict__)
+    except Refusal as e:
+        return _refuse(path, e, str(e))
+    except input_data.DataError as e:  # no MNIST: the loader's message says what to do
+        return _refuse(path, e, str(e))
+    except ModuleNotFoundError as e:
+        package = (e.name or "").split(".")[0]
+        if package in NOT_INSTALLED:
+            return _refuse(
+                path,
+                e,
+                f"the script imports `{package}`, which tf1_mnist does not install: "
+                f"`pip install {NOT_INSTALLED[package]}`",
+            )
+        if package and not package.startswith("tensorflow"):
+            # No pip command for a name we do not know: it may be a helper module of the
+            # tutorial's repository, and PyPI's package of that name someone else's.
+            return _refuse(
+                path,
+                e,
+                f"the script imports `{package}`, which is neither installed nor beside the "
+                f"script in {path.parent}/: copy the tutorial's `{package}.py` there, or "
+                "install the package that provides it",
+            )
+        return _script_error(path, e)
+    except SystemExit as e:  # tf.app.run and sys.exit: the script's own exit code
+        code_ = e.code
+        if code_ is None or isinstance(code_, int):
+            return code_ or 0
+        print(code_, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        raise
+    except BaseException as e:  # the script's own error: its traceback, as Python prints it
+        return _script_error(path, e)
+    finally:
+        if saved_main is not None:
+            sys.modules["__main__"] = saved_main
+    return 0
+
+
+def _script_error(script: Path, error: BaseException) -> int:
+    """Print ``error``'s traceback from the script's first frame on (the runner's frames are
+    not the user's business), as ``python SCRIPT.py`` would; exit code 1."""
+    tb = error.__traceback__
+    while tb is not None and Path(tb.tb_frame.f_code.co_filename) != script:
+        tb = tb.tb_next
+    traceback.print_exception(type(error), error, tb or error.__traceback__)
+    return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Flags before SCRIPT.py are the runner's (absl flags of their own namespace); everything
+    from SCRIPT.py on is the script's."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    split = next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))
+    ours, rest = argv[:split], argv[split:]
+    usage = f"usage: {Options.__doc__.strip('`')}"
+    if any(a in ("-h", "--help", "--helpfull") for a in ours):
+        print(f"{__doc__.strip()}\n\n{usage}\n\nflags:\n{_flag_help()}")
+        return 0
+    flag_values = flags.FlagValues()
+    cli.define_flags(Options(), flag_values)
+    try:
+        flag_values(["tf1_mnist.legacy", *ours])
+    except flags.Error as e:
+        print(f"error: {e}\n{usage}", file=sys.stderr)
+        return 2
+    if not rest:
+        print(usage, file=sys.stderr)
+        return 2
+    opts = cli.parse(Options, flag_values)
+    try:
+        return run_script(rest[0], rest[1:], seed=opts.seed, mixed_precision=opts.mixed_precision)
+    except KeyboardInterrupt as e:
+        return cli.report(e)
+
+
+def _flag_help() -> str:
+    flag_values = flags.FlagValues()
+    cli.define_flags(Options(), flag_values)
+    return flag_values.get_help()

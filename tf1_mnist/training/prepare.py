@@ -1,0 +1,56 @@
+"""Everything a training run checks and takes before its first step, for a single process and
+for a cluster's chief alike: the options' ranges, writable folders, the checkpoint folder's
+lock, readable data, and only then ``--fresh``'s deletion (a run that cannot start deletes
+nothing).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import shutil
+from collections.abc import Iterator
+
+from tf1_mnist import input_data
+from tf1_mnist.support.console import note
+from tf1_mnist.training import checkpoints
+from tf1_mnist.training.config import Config
+from tf1_mnist.training.ports import ModelSpec, RunDirs, run_dirs
+
+
+@dataclasses.dataclass(frozen=True)
+class Prepared:
+    """A run's folders (computed once, here) and its data."""
+
+    dirs: RunDirs
+    data: input_data.Datasets
+
+
+@contextlib.contextmanager
+def prepared(
+    spec: ModelSpec, cfg: Config, *, owner: bool = True, data_seed: int | None = None
+) -> Iterator[Prepared]:
+    """Check and take what the run of ``spec`` needs, in an order that loses nothing.
+
+    ``owner``: this process writes the checkpoints and summaries (a single process, a cluster's
+    chief): its folders are proved writable and locked, and ``--fresh`` clears them once all
+    else is known to work.  ``data_seed`` shuffles the data (default ``cfg.seed``; each worker
+    of a cluster has its own).
+    """
+    cfg.check()
+    dirs = run_dirs(spec, cfg)
+    lock: contextlib.AbstractContextManager = contextlib.nullcontext()
+    if owner:
+        checkpoints.ensure_writable(dirs.ckpt_dir, "checkpoints")
+        checkpoints.ensure_writable(dirs.logdir, "summaries")
+        if cfg.plots:
+            checkpoints.ensure_writable(dirs.plot_dir, "figures")
+        lock = checkpoints.training_lock(dirs.ckpt_dir)
+    with lock:
+        seed = cfg.seed if data_seed is None else data_seed
+        data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=seed)
+        if owner and cfg.fresh:
+            checkpoints.clear(dirs.ckpt_dir)
+            shutil.rmtree(dirs.logdir, ignore_errors=True)
+            note(f"--fresh: removed the checkpoints in {dirs.ckpt_dir}/ and {dirs.logdir}/")
+        yield Prepared(dirs, data)

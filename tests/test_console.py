@@ -141,7 +141,10 @@ def _through_filter(name: str, *lines: str) -> str:
     ``quiet.<name>()``."""
     payloads = [line.encode() + b"\n" for line in lines]
     writes = "".join(f"    os.write(2, {payload!r})\n" for payload in payloads)
-    code = f"import os\nfrom tf1_mnist.support import quiet\nwith quiet.{name}():\n{writes}quiet.drain()\n"
+    code = (
+        f"import os\nfrom tf1_mnist.support import quiet\n"
+        f"with quiet.{name}():\n{writes}quiet.drain()\n"
+    )
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
 
 

@@ -23,8 +23,6 @@ import threading
 import time
 from typing import IO, Any
 
-from absl import flags
-
 from tf1_mnist.support import cli, quiet
 from tf1_mnist.support.cli import option
 from tf1_mnist.support.errors import ConfigError
@@ -187,24 +185,17 @@ class LocalCluster:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
-    usage = f"usage: {Options.__doc__.strip('`')}"
-    flag_values = flags.FlagValues()
-    cli.define_flags(Options(), flag_values)
-    if any(a in ("-h", "--help") for a in argv):
-        print(f"{__doc__.strip()}\n\n{usage}\n\nflags:\n{flag_values.get_help()}")
-        return 0
-    try:
-        rest = flag_values(["tf1_mnist.cluster", *argv], known_only=True)[1:]
-    except flags.Error as e:
-        print(f"error: {e}\n{usage}", file=sys.stderr)
-        return 2
+    parsed = cli.front_end(
+        Options, argv, prog="tf1_mnist.cluster", doc=__doc__, flags_anywhere=True
+    )
+    if isinstance(parsed, int):
+        return parsed
+    opts, rest = parsed
     models = [a for a in rest if not a.startswith("-")]
     if len(models) != 1:
-        print(f"error: name one model ({', '.join(ports.PORTS)})\n{usage}", file=sys.stderr)
-        return 2
+        return cli.usage_error(Options, f"name one model ({', '.join(ports.PORTS)})")
     model = models[0]
     extra = [a for a in rest if a != model]
-    opts = cli.parse(Options, flag_values)
     try:
         cluster = LocalCluster(model, opts, extra)
     except ConfigError as e:

@@ -24,8 +24,6 @@ import traceback
 import types
 from pathlib import Path
 
-from absl import flags
-
 from tf1_mnist import input_data
 from tf1_mnist.legacy import display, numpy1, python2
 from tf1_mnist.legacy.namespace import Refusal
@@ -210,30 +208,13 @@ def main(argv: list[str] | None = None) -> int:
     """Flags before SCRIPT.py are the runner's (absl flags of their own namespace); everything
     from SCRIPT.py on is the script's."""
     argv = sys.argv[1:] if argv is None else list(argv)
-    split = next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))
-    ours, rest = argv[:split], argv[split:]
-    usage = f"usage: {Options.__doc__.strip('`')}"
-    if any(a in ("-h", "--help", "--helpfull") for a in ours):
-        print(f"{__doc__.strip()}\n\n{usage}\n\nflags:\n{_flag_help()}")
-        return 0
-    flag_values = flags.FlagValues()
-    cli.define_flags(Options(), flag_values)
-    try:
-        flag_values(["tf1_mnist.legacy", *ours])
-    except flags.Error as e:
-        print(f"error: {e}\n{usage}", file=sys.stderr)
-        return 2
+    parsed = cli.front_end(Options, argv, prog="tf1_mnist.legacy", doc=__doc__)
+    if isinstance(parsed, int):
+        return parsed
+    opts, rest = parsed
     if not rest:
-        print(usage, file=sys.stderr)
-        return 2
-    opts = cli.parse(Options, flag_values)
+        return cli.usage_error(Options, "name the script to run")
     try:
         return run_script(rest[0], rest[1:], seed=opts.seed, mixed_precision=opts.mixed_precision)
     except KeyboardInterrupt as e:
         return cli.report(e)
-
-
-def _flag_help() -> str:
-    flag_values = flags.FlagValues()
-    cli.define_flags(Options(), flag_values)
-    return flag_values.get_help()

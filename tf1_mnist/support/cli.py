@@ -84,6 +84,49 @@ def report(error: BaseException) -> int:
     return 1
 
 
+def front_end(
+    options: type[T],
+    argv: list[str],
+    *,
+    prog: str,
+    doc: str,
+    flags_anywhere: bool = False,
+) -> tuple[T, list[str]] | int:
+    """A launcher's command line: its own flags, then arguments it passes on (a script and the
+    script's arguments, a port's flags).  The same usage, help and exit codes for every such
+    command: ``--help`` prints ``doc``, the usage line and the flags (exit 0); a bad flag is one
+    ``error:`` line and the usage (exit 2).
+
+    Returns the options and the rest of ``argv``, or the exit code when the command is done.
+    ``flags_anywhere``: our flags may come anywhere and unknown ones pass on (the cluster
+    launcher hands the port's flags to its tasks); otherwise ours end at the first argument
+    that is not a flag (the legacy runner: everything from SCRIPT.py on is the script's).
+    """
+    usage = f"usage: {(options.__doc__ or '').strip().strip('`')}"
+    flag_values = flags.FlagValues()
+    define_flags(options(), flag_values)
+    if flags_anywhere:
+        ours, passed_on = argv, []
+    else:
+        split = next((i for i, a in enumerate(argv) if not a.startswith("-")), len(argv))
+        ours, passed_on = argv[:split], argv[split:]
+    if any(a in ("-h", "--help", "--helpfull") for a in ours):
+        print(f"{doc.strip()}\n\n{usage}\n\nflags:\n{flag_values.get_help()}")
+        return 0
+    try:
+        rest = flag_values([prog, *ours], known_only=flags_anywhere)[1:]
+    except flags.Error as e:
+        note(f"error: {e}\n{usage}")
+        return 2
+    return parse(options, flag_values), rest + passed_on
+
+
+def usage_error(options: type, message: str) -> int:
+    """A launcher's usage error: one ``error:`` line, the usage line, exit code 2."""
+    note(f"error: {message}\nusage: {(options.__doc__ or '').strip().strip('`')}")
+    return 2
+
+
 def main(
     run: Callable[[T, list[str]], int],
     defaults: T,

@@ -186,3 +186,57 @@ def test_a_killed_parameter_server_stops_the_worker_with_a_message(
     errors = [line for line in seen["chief_lines"] if line.startswith("error: ")]
     assert errors and seen["ps_address"] in errors[0], seen
     assert seen["seconds_to_exit"] < 5 + 30, seen  # --cluster_timeout=5, and the close
+
+
+# --------------------------------------------------------------------------- one preparation
+
+
+def test_a_cluster_task_checks_its_options_before_it_serves(
+    tmp_path: Path, synthetic_dir: Path
+) -> None:
+    """The cluster path runs the same checks as a single process (``training.prepare``): a bad
+    ``--embedding`` ends the chief at once with one line, before its server starts."""
+    proc = run_cli(
+        "tf1_mnist.softmax",
+        "--job_name=worker",
+        "--task_index=0",
+        "--ps_hosts=127.0.0.1:1",  # never reached
+        "--worker_hosts=127.0.0.1:2",
+        "--embedding=20000",
+        f"--data_dir={synthetic_dir}",
+        f"--ckpt_dir={tmp_path / 'ckpt'}",
+        f"--logdir={tmp_path / 'logs'}",
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines()[-1].startswith("error: --embedding=20000"), proc.stderr
+    assert not (tmp_path / "ckpt").exists()
+
+
+@pytest.mark.slow
+def test_fresh_through_the_cluster_path(tmp_path: Path, synthetic_dir: Path) -> None:
+    """``--fresh`` under ``python -m tf1_mnist.cluster`` clears the chief's checkpoints and
+    summaries like a single process (it was never read there), and a bad ``--embedding``
+    ends the whole cluster with the chief's one line instead of leaving the others waiting."""
+    folder = tmp_path / "ckpt" / "softmax"
+
+    def launch(*extra: str) -> subprocess.CompletedProcess:
+        command = _cluster(synthetic_dir, tmp_path, "--save_every=2", *extra)
+        command[command.index("--workers=2")] = "--workers=1"
+        return subprocess.run(command, capture_output=True, text=True, cwd=tmp_path, timeout=180)
+
+    first = launch("--max_steps=6")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert (folder / "softmax-6.index").exists()
+
+    started = time.monotonic()
+    bad = launch("--max_steps=9", "--fresh", "--embedding=20000")
+    assert bad.returncode == 1 and "[worker0] error: --embedding=20000" in bad.stderr, bad.stderr
+    assert time.monotonic() - started < 60  # the ps was stopped, not waited for
+    assert (folder / "softmax-6.index").exists()  # nothing deleted by the failed run
+
+    fresh = launch("--max_steps=3", "--fresh")
+    assert fresh.returncode == 0, fresh.stderr[-3000:]
+    assert "--fresh: removed the checkpoints" in fresh.stderr
+    assert not (folder / "softmax-6.index").exists()
+    assert re.search(r"the global step is [34]\b", fresh.stderr), fresh.stderr[-2000:]

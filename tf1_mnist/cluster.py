@@ -156,12 +156,14 @@ class LocalCluster:
         if self.interrupted:
             self.stop(signal.SIGINT)
         code = chief.wait()
-        deadline = time.monotonic() + GRACE_SECONDS
+        # A chief that failed never tells the parameter servers it is done: they would wait.
+        deadline = time.monotonic() + (GRACE_SECONDS if code == 0 else 0)
         for name, proc in self.tasks.items():
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                print(f"cluster: {name} still running; stopping it", file=sys.stderr)
+                if code == 0:
+                    print(f"cluster: {name} still running; stopping it", file=sys.stderr)
         self.stop()
         for thread in self.threads:
             thread.join(timeout=5)

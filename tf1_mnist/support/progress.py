@@ -45,6 +45,7 @@ class Progress:
         self.start = time.perf_counter()
         self.shown_at = 0.0
         self.drawn = False
+        self.step = first
 
     def line(self, step: int, elapsed: float) -> str:
         """``[#####-------] 10252/27500  37% 12.3 steps/s, 03:12<23:21``"""
@@ -59,6 +60,7 @@ class Progress:
         )
 
     def update(self, step: int) -> None:
+        self.step = step
         elapsed = time.perf_counter() - self.start
         if elapsed < self.delay or elapsed - self.shown_at < self.every:
             return
@@ -78,8 +80,9 @@ class Progress:
             self.drawn = False
 
     def close(self) -> None:
-        """End the redrawn line, so what follows starts on a line of its own."""
+        """Draw the last step and end the redrawn line: what follows starts on its own line."""
         if self.drawn:
-            self.stream.write("\n")
+            elapsed = time.perf_counter() - self.start
+            self.stream.write("\r" + self.line(self.step, elapsed) + "\x1b[K\n")
             self.stream.flush()
             self.drawn = False

@@ -134,6 +134,7 @@ def run(spec: ModelSpec, cfg: Config) -> RunResult:
     cluster = ClusterTask.from_config(cfg)
     if not cfg.is_train:
         raise ConfigError("--is_train=0 predicts alone: leave out --job_name")
+    cfg.check()  # before the server starts: a bad value ends this task before it joins
     with quiet.run_noise_filtered(), _quiet_queue_runner_ends():
         return _run(spec, cfg, cluster)
 

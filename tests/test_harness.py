@@ -1,4 +1,5 @@
-"""The fast layer: every port through the shared harness on synthetic IDX data, in seconds.
+"""Every port through the shared harness on synthetic IDX data, in seconds (part of the fast
+layer: no MNIST needed).
 
 Builds, trains, resumes, interrupts, bad checkpoints, divergence, prediction, the hooks and the
 summary tags, for every port in the registry, without the real MNIST.

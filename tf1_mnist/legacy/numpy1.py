@@ -1,7 +1,8 @@
 """NumPy 1.x spellings that NumPy 2 removed, for the legacy script only.
 
 A TF1-era script writes ``np.float``, ``np.asscalar(x)`` or ``np.reshape(a, newshape=...)``;
-NumPy 2 raises on all three (one tutorial trained 100000 steps before dying on ``newshape``).
+NumPy 2 raises on all three, possibly after hours of training (``newshape`` is often in the
+evaluation that follows the loop).
 The script (and the helper modules beside it) get a proxy of ``numpy`` that answers those
 spellings with their NumPy 2 equivalents and says so once on stderr, naming the old spelling
 and the script's line.  ``sys.modules["numpy"]`` stays the real module: TensorFlow, our own

@@ -158,8 +158,8 @@ def main(
 
 def finish(code: int) -> NoReturn:
     """End a command's process with ``code`` once its output is flushed, skipping Python's
-    teardown of TensorFlow (about 0.8 s on 2 cores, a sixth of a small port's whole run, and
-    nothing a finished command needs: its checkpoints, summaries and figures are closed).
+    teardown of TensorFlow (slow, and nothing a finished command needs: its checkpoints,
+    summaries and figures are closed; the README's benchmarks give its cost).
     Only for our own commands: a legacy script may rely on teardown to flush its files."""
     logging.flush()
     sys.stdout.flush()

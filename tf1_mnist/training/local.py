@@ -16,7 +16,7 @@ from tf1_mnist.support.errors import CheckpointError
 from tf1_mnist.training import checkpoints, evaluation, loop
 from tf1_mnist.training.config import Config
 from tf1_mnist.training.graph import BuiltGraph, build_graph
-from tf1_mnist.training.ports import ModelSpec, RunContext, run_dirs
+from tf1_mnist.training.ports import ModelSpec, RunContext, RunDirs, run_dirs
 from tf1_mnist.training.prepare import prepared
 from tf1_mnist.training.results import RunResult
 
@@ -50,7 +50,7 @@ def predict(spec: ModelSpec, cfg: Config) -> RunResult:
     dirs = run_dirs(spec, cfg)
     built = build_graph(spec, cfg)
     data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed)
-    with restored_session(spec, cfg, built) as sess:
+    with restored_session(spec, cfg, built, dirs) as sess:
         images, labels, predicted = evaluation.predict_samples(
             sess, built, data.test, cfg.predict_count, spec.lines_for(cfg.lang)
         )
@@ -66,7 +66,7 @@ def predict(spec: ModelSpec, cfg: Config) -> RunResult:
 
 @contextlib.contextmanager
 def restored_session(
-    spec: ModelSpec, cfg: Config, built: BuiltGraph | None = None
+    spec: ModelSpec, cfg: Config, built: BuiltGraph | None = None, dirs: RunDirs | None = None
 ) -> Iterator[Any]:
     """A session holding the port's latest checkpoint, for prediction.
 
@@ -74,7 +74,7 @@ def restored_session(
     weights.
     """
     built = built or build_graph(spec, cfg)
-    ckpt_dir = run_dirs(spec, cfg).ckpt_dir
+    ckpt_dir = (dirs or run_dirs(spec, cfg)).ckpt_dir
     with tf.Session(
         graph=built.graph, config=mixed_precision.session_config(cfg.mixed_precision)
     ) as sess:

@@ -161,3 +161,13 @@ def test_importing_a_post_imports_no_runner() -> None:
         "tf1_mnist.training.local",
         "tf1_mnist.training.distributed",
     }, loaded
+
+
+def test_every_folder_of_code_is_an_installed_package() -> None:
+    """``packages = find:`` in setup.cfg finds only folders with an ``__init__.py``: a room
+    without one would be missing from a non-editable install."""
+    from setuptools import find_packages
+
+    found = set(find_packages(str(PACKAGE.parent), include=["tf1_mnist*"]))
+    folders = {module_name(p.parent / "__init__.py") for p in PACKAGE.rglob("*.py")}
+    assert folders <= found, sorted(folders - found)

@@ -119,6 +119,9 @@ def finish(code: int) -> NoReturn:
     nothing a finished command needs: its checkpoints, summaries and figures are closed).
     Only for our own commands: a legacy script may rely on teardown to flush its files."""
     logging.flush()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # its reader is gone: the command's work is saved all the same
+            pass
     os._exit(code)

@@ -15,6 +15,7 @@ the model's probabilities, as summaries for the PR-curve plugin.
 from __future__ import annotations
 
 import math
+import os
 import shutil
 import tempfile
 import uuid
@@ -25,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from tf1_mnist.support.compat import tf
+from tf1_mnist.support.errors import WriteError
 
 PROJECTOR_RUN = "projector"
 VALIDATION_RUN = "validation"
@@ -32,12 +34,56 @@ EMBEDDING_NAME = "embedding"
 SPRITE_SIZE = 28
 
 
+RECORD_OVERHEAD = 16
+"""Bytes a TFRecord adds to its payload: the length, and the CRCs of length and payload."""
+
+
 def summary_writer(logdir: str | Path, graph: Any = None) -> Any:
-    """A ``FileWriter`` into ``logdir`` (one TensorBoard run), with the graph if given."""
+    """A ``FileWriter`` into ``logdir`` (one TensorBoard run), with the graph if given, that
+    counts the bytes it should have written, for ``check_written``."""
     # A unique suffix: two runs in the same second would otherwise share (and truncate) a file.
-    return tf.summary.FileWriter(
-        str(logdir), graph=graph, filename_suffix=f".{uuid.uuid4().hex[:8]}"
-    )
+    writer = tf.summary.FileWriter(str(logdir), filename_suffix=f".{uuid.uuid4().hex[:8]}")
+    events = writer.event_writer
+    events.tf1_mnist_expected = _written(writer)  # the file version record, written at once
+    add_event = events.add_event
+
+    def counted(event: Any) -> None:
+        events.tf1_mnist_expected += RECORD_OVERHEAD + event.ByteSize()
+        add_event(event)
+
+    events.add_event = counted
+    if graph is not None:
+        writer.add_graph(graph)
+    return writer
+
+
+def _written(writer: Any) -> int:
+    # TensorFlow's C++ events writer ignores a failed write (a full disk leaves a truncated
+    # record and no error): the file's size against the bytes sent is the only witness.
+    return os.path.getsize(os.fsdecode(writer.event_writer._ev_writer.FileName()))
+
+
+def check_written(writer: Any) -> None:
+    """Flush ``writer`` and raise ``WriteError`` naming its folder unless every summary sent
+    to it is on disk."""
+    logdir = writer.get_logdir()
+    try:
+        writer.flush()
+        written = _written(writer)
+    except Exception as e:  # the writer's thread failed, or the file is gone
+        raise WriteError(f"cannot write the summaries to {logdir}/ ({e})") from e
+    expected = writer.event_writer.tf1_mnist_expected
+    if written < expected:
+        try:
+            free = shutil.disk_usage(logdir).free
+        except OSError:
+            free = -1
+        why = "the disk is full" if 0 <= free < 1 << 20 else "a write failed"
+        raise WriteError(
+            f"cannot write the summaries to {logdir}/: {why} ({written} of {expected} bytes "
+            "of its events file were written); free space there, then run the same command "
+            "to resume from the last checkpoint"
+        )
 
 
 def sprite(images: np.ndarray) -> Image.Image:

@@ -106,28 +106,35 @@ def readable(prefix: str) -> Iterator[str]:
 def damage(prefix: str) -> str | None:
     """Which file of checkpoint ``prefix`` is missing or damaged, and why; None if every
     variable in it can be read back."""
+    found = _damage(prefix)
+    return None if found is None else found[0]
+
+
+def _damage(prefix: str) -> tuple[str, BaseException | None] | None:
+    """``damage``, with TensorFlow's error where it gave one (kept as the cause)."""
     index = Path(f"{prefix}.index")
-    folder, name = os.path.split(prefix)
+    folder = Path(os.path.dirname(prefix) or ".")
+    name = os.path.basename(prefix)
     data = (
-        sorted(p for p in Path(folder or ".").glob("*") if p.name.startswith(f"{name}.data-"))
-        if Path(folder or ".").is_dir()
+        sorted(p for p in folder.iterdir() if p.name.startswith(f"{name}.data-"))
+        if folder.is_dir()
         else []
     )
     data_name = data[0] if len(data) == 1 else Path(f"{prefix}.data-00000-of-00001")
     if not index.is_file():
-        return f"{index} is missing"
+        return f"{index} is missing", None
     if not data:
-        return f"{data_name} is missing"
+        return f"{data_name} is missing", None
     with readable(prefix) as path:
         try:
             reader = tf.train.load_checkpoint(path)
         except Exception as e:
-            return f"{index} is damaged ({first_line(e)})"
+            return f"{index} is damaged ({first_line(e)})", e
         try:
             for variable in reader.get_variable_to_shape_map():
                 reader.get_tensor(variable)
         except Exception as e:
-            return f"{data_name} is damaged ({first_line(e)})"
+            return f"{data_name} is damaged ({first_line(e)})", e
     return None
 
 
@@ -160,18 +167,18 @@ def usable(ckpt_dir: Path, graph: Any, model_name: str, chosen: str = "") -> str
     whole and to fit ``graph``; None if the folder holds none yet."""
     if chosen:
         prefix = as_prefix(chosen)
-        problem = damage(prefix)
-        if problem is not None:
-            raise CheckpointError(f"--checkpoint={chosen}: {problem}")
+        found = _damage(prefix)
+        if found is not None:
+            raise CheckpointError(f"--checkpoint={chosen}: {found[0]}") from found[1]
     else:
         prefix = latest(ckpt_dir)
         if prefix is None:
             return None
-        problem = damage(prefix)
-        if problem is not None:
+        found = _damage(prefix)
+        if found is not None:
             raise CheckpointError(
-                f"the latest checkpoint is unusable: {problem}{_offer(ckpt_dir, [prefix])}"
-            )
+                f"the latest checkpoint is unusable: {found[0]}{_offer(ckpt_dir, [prefix])}"
+            ) from found[1]
     check_matches(prefix, graph, model_name)
     return prefix
 

@@ -35,8 +35,10 @@ from tf1_mnist.training import ports
 
 GRACE_SECONDS = 60  # how long the other tasks may take to finish after the chief
 PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
-SIGTERM = signal.SIGTERM
-LAUNCHER_GONE = signal.SIGHUP  # a parameter server waits for its workers, then exits
+# A worker stops and saves on it like on SIGTERM, a parameter server waits for the chief; a
+# hang-up, not SIGTERM, because the kernel may send it several times (as each thread of the
+# launcher dies) and a second SIGTERM kills.
+LAUNCHER_GONE = signal.SIGHUP
 
 
 @dataclasses.dataclass
@@ -162,7 +164,7 @@ class LocalCluster:
             text=True,
             bufsize=1,
             start_new_session=True,  # Ctrl-C reaches us only: we stop the tasks in order
-            preexec_fn=dies_with(os.getpid(), LAUNCHER_GONE if name.startswith("ps") else SIGTERM),
+            preexec_fn=dies_with(os.getpid(), LAUNCHER_GONE),
         )
         self.tasks[name] = proc
         noise = None if quiet.verbose() else quiet.NoiseFilter()

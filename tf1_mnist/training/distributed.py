@@ -61,8 +61,9 @@ POLL_SECONDS = 0.2
 UNREACHABLE = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError)
 STARTUP_PATIENCE = 10  # x --cluster_timeout: how long a starting task waits for the others
 LAUNCHER_GONE = signal.SIGHUP
-"""What a parameter server started by ``tf1_mnist.cluster`` gets when the launcher dies (its
-workers get SIGTERM: they stop, the chief saving, like a single process)."""
+"""What every task started by ``tf1_mnist.cluster`` gets when the launcher dies: a worker
+stops after its step (the chief saving, like a single process on SIGTERM), a parameter server
+waits for the chief."""
 
 
 class ClusterError(Error):
@@ -159,13 +160,15 @@ def _serve(server: Any, cluster: ClusterTask, cfg: Config) -> None:
     """A parameter server: hold the variables until every worker says it is done.
 
     When the local launcher is gone (``LAUNCHER_GONE``, sent by the kernel as it dies) the
-    workers are stopping too: the parameter server waits for them (the chief's last save
-    reads the variables held here), for ``--cluster_timeout`` seconds at most."""
+    workers are stopping too: the parameter server waits for the chief only (its last save
+    reads the variables held here; a worker killed before its loop says nothing), for
+    ``--cluster_timeout`` seconds at most."""
     graph = tf.Graph()
     with graph.as_default():
         done = _done_queues(cluster)[cluster.task].dequeue()
     note(f"ps {cluster.task} at {cluster.address}: serving {len(cluster.workers)} worker(s)")
     failures: list[BaseException] = []
+    done_by: list[int] = []
     finished = threading.Event()
 
     def serve() -> None:
@@ -174,6 +177,7 @@ def _serve(server: Any, cluster: ClusterTask, cfg: Config) -> None:
                 workers = len(cluster.workers)
                 for count in range(1, workers + 1):
                     worker = sess.run(done)
+                    done_by.append(int(worker))
                     note(f"ps {cluster.task}: worker {worker} is done ({count}/{workers})")
         except BaseException as e:
             failures.append(e)
@@ -186,6 +190,9 @@ def _serve(server: Any, cluster: ClusterTask, cfg: Config) -> None:
     previous = signal.signal(LAUNCHER_GONE, lambda *_: orphaned.append(time.monotonic()))
     try:
         while not finished.wait(POLL_SECONDS):
+            if orphaned and 0 in done_by:
+                note(f"ps {cluster.task}: the launcher is gone and the chief is done; exiting")
+                return
             if orphaned and time.monotonic() - orphaned[0] > cfg.cluster_timeout:
                 note(
                     f"ps {cluster.task}: the launcher is gone and the workers did not finish "

@@ -26,25 +26,40 @@ from tf1_mnist.training.results import TrainResult
 
 
 class Interrupts:
-    """Turns SIGINT/SIGTERM into a request to stop after the current step (a second one kills)."""
+    """Turns SIGINT/SIGTERM/SIGHUP into a request to stop after the current step (a second
+    SIGINT or SIGTERM kills).
+
+    SIGHUP is a hang-up: the terminal closed, or the launcher of a cluster's task died (the
+    kernel may send it once per thread of the dying launcher).  It never kills, and once one
+    came it is ignored after the loop too, so the checkpoint saved as the run closes is saved.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.hung_up = False
 
     def _handle(self, signum: int, frame: Any) -> None:
+        if signum == signal.SIGHUP:
+            self.hung_up = True
         if self.signum is not None:
+            if signum == signal.SIGHUP:
+                return
             raise KeyboardInterrupt
         self.signum = signum
         note(f"\n{signal.Signals(signum).name}: stopping after this step...")
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[Interrupts]:
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.getsignal(s) for s in self.SIGNALS}
         for s in previous:
             signal.signal(s, self._handle)
         try:
             yield self
         finally:
+            if self.hung_up:
+                previous[signal.SIGHUP] = signal.SIG_IGN
             for s, handler in previous.items():
                 signal.signal(s, handler)
 

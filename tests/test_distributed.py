@@ -240,3 +240,39 @@ def test_fresh_through_the_cluster_path(tmp_path: Path, synthetic_dir: Path) -> 
     assert "--fresh: removed the checkpoints" in fresh.stderr
     assert not (folder / "softmax-6.index").exists()
     assert re.search(r"the global step is [34]\b", fresh.stderr), fresh.stderr[-2000:]
+
+
+@pytest.mark.slow
+def test_killing_the_launcher_stops_its_tasks_and_the_chief_saves(
+    tmp_path: Path, synthetic_dir: Path
+) -> None:
+    """kill -9 of `python -m tf1_mnist.cluster`: no task trains on as an orphan holding the
+    folder's lock; the chief saves its last checkpoint as it stops, like a single process."""
+    proc = subprocess.Popen(
+        _cluster(synthetic_dir, tmp_path, "--max_steps=100000000", "--save_every=0"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tmp_path,
+    )
+    deadline = time.monotonic() + 120
+    # The chief is training once its summaries are being written.
+    while not list((tmp_path / "logs" / "softmax").glob("events.out.tfevents.*")):
+        assert proc.poll() is None and time.monotonic() < deadline, "the cluster did not train"
+        time.sleep(0.2)
+    time.sleep(2)
+    proc.kill()  # the launcher (unshare execs it): SIGKILL, no handler runs
+    proc.wait()
+    tasks = ["pgrep", "-f", "--", f"--ckpt_dir={tmp_path / 'ckpt'}"]
+    deadline = time.monotonic() + 45
+    left = subprocess.run(tasks, capture_output=True, text=True).stdout.split()
+    while left and time.monotonic() < deadline:
+        time.sleep(0.5)
+        left = subprocess.run(tasks, capture_output=True, text=True).stdout.split()
+    for pid in left:  # never leave a task behind, whatever the assertions say
+        subprocess.run(["kill", "-9", pid])
+    assert not left, f"tasks left running after the launcher died: {left}"
+    saved = [
+        int(re.search(r"-(\d+)\.index$", p.name).group(1))
+        for p in (tmp_path / "ckpt" / "softmax").glob("softmax-*.index")
+    ]
+    assert saved and max(saved) > 0, f"the chief saved no step past 0: {saved}"

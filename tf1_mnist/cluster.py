@@ -12,8 +12,10 @@ checkpoint).  On several machines, run the same command line per task by hand: s
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
 import functools
+import os
 import shutil
 import signal
 import socket
@@ -21,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import IO, Any
 
 from tf1_mnist.support import cli, quiet
@@ -29,6 +32,11 @@ from tf1_mnist.support.errors import ConfigError
 from tf1_mnist.training import ports
 
 GRACE_SECONDS = 60  # how long the other tasks may take to finish after the chief
+PR_SET_PDEATHSIG = 1  # prctl(2): the signal a process gets when its parent dies
+# A worker stops and saves on it like on SIGTERM, a parameter server waits for the chief; a
+# hang-up, not SIGTERM, because the kernel may send it several times (as each thread of the
+# launcher dies) and a second SIGTERM kills.
+LAUNCHER_GONE = signal.SIGHUP
 
 
 @dataclasses.dataclass
@@ -60,6 +68,23 @@ def loopback_only(command: list[str]) -> list[str]:
     if not can_isolate():
         return command
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$0" "$@"', *command]
+
+
+def dies_with(parent: int, signum: int) -> Callable[[], None]:
+    """A ``preexec_fn`` asking the kernel to send the task ``signum`` when the launcher dies,
+    however it dies (kill -9 included), so that no task trains on as an orphan holding the
+    checkpoint folder's lock.  Linux only (``PR_SET_PDEATHSIG``); elsewhere a no-op."""
+
+    def ask() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
+        except (OSError, AttributeError):
+            return
+        if os.getppid() != parent:  # the launcher died before the request was made
+            os.kill(os.getpid(), signum)
+
+    return ask
 
 
 def free_ports(host: str, count: int) -> list[int]:
@@ -137,6 +162,7 @@ class LocalCluster:
             text=True,
             bufsize=1,
             start_new_session=True,  # Ctrl-C reaches us only: we stop the tasks in order
+            preexec_fn=dies_with(os.getpid(), LAUNCHER_GONE),
         )
         self.tasks[name] = proc
         noise = None if quiet.verbose() else quiet.NoiseFilter()

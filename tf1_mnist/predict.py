@@ -22,6 +22,7 @@ from PIL import Image
 
 from tf1_mnist.support import cli, plots, preprocess
 from tf1_mnist.support.cli import option
+from tf1_mnist.support.errors import ConfigError
 from tf1_mnist.training import evaluation, local, ports
 from tf1_mnist.training.config import CKPT_DIR
 from tf1_mnist.training.graph import build_graph
@@ -87,6 +88,8 @@ def predict_files(model: str, paths: Sequence[str], ckpt_dir: str, top: int = 3)
     Returns {"results": [(path, digit, probabilities)], "errors": [message], "images": [...]}.
     Raises ``CheckpointError`` when the model has no usable checkpoint.
     """
+    if top < 1:
+        raise ConfigError(f"--top={top}: give 1 or more")
     spec = ports.get(model)
     cfg = spec.config(ckpt_dir=ckpt_dir, is_train=0)
     files, images, errors = [], [], []

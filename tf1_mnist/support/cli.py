@@ -162,6 +162,9 @@ def finish(code: int) -> NoReturn:
     summaries and figures are closed; the README's benchmarks give its cost).
     Only for our own commands: a legacy script may rely on teardown to flush its files."""
     logging.flush()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:  # its reader is gone: the command's work is saved all the same
+            pass
     os._exit(code)

@@ -80,6 +80,10 @@ def note(message: str) -> None:
     """A line of ours (restored checkpoint, figure paths, ...): stderr, never the post's.
 
     One write, newline included (``print`` makes two, and TensorFlow's C++ threads log to the
-    same file descriptor in between)."""
-    sys.stderr.write(message + "\n")
-    sys.stderr.flush()
+    same file descriptor in between).  A stderr whose reader is gone (a closed pipe, a killed
+    launcher) swallows the line: a note must never stop a run before it saves."""
+    try:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+    except OSError:
+        pass

@@ -21,3 +21,7 @@ class CheckpointError(Error):
 
 class DivergedError(Error):
     """The training loss became NaN or infinite."""
+
+
+class WriteError(Error):
+    """A checkpoint or summary could not be written (a full disk, an I/O error)."""

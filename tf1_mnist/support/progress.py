@@ -66,23 +66,28 @@ class Progress:
             return
         self.shown_at = elapsed
         if self.interactive:
-            self.stream.write("\r" + self.line(step, elapsed) + "\x1b[K")
+            self._write("\r" + self.line(step, elapsed) + "\x1b[K")
             self.drawn = True
         else:
-            self.stream.write(self.line(step, elapsed) + "\n")
-        self.stream.flush()
+            self._write(self.line(step, elapsed) + "\n")
 
     def clear(self) -> None:
         """Take the redrawn line away before another line is printed (it comes back)."""
         if self.drawn:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
+            self._write("\r\x1b[K")
             self.drawn = False
 
     def close(self) -> None:
         """Draw the last step and end the redrawn line: what follows starts on its own line."""
         if self.drawn:
             elapsed = time.perf_counter() - self.start
-            self.stream.write("\r" + self.line(self.step, elapsed) + "\x1b[K\n")
-            self.stream.flush()
+            self._write("\r" + self.line(self.step, elapsed) + "\x1b[K\n")
             self.drawn = False
+
+    def _write(self, text: str) -> None:
+        # A stream whose reader is gone (a closed pipe) loses the line, never the run.
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except OSError:
+            pass

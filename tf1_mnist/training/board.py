@@ -14,9 +14,13 @@ the model's probabilities, as summaries for the PR-curve plugin.
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
+import os
 import shutil
 import tempfile
+import threading
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,6 +29,7 @@ import numpy as np
 from PIL import Image
 
 from tf1_mnist.support.compat import tf
+from tf1_mnist.support.errors import WriteError
 
 PROJECTOR_RUN = "projector"
 VALIDATION_RUN = "validation"
@@ -32,12 +37,88 @@ EMBEDDING_NAME = "embedding"
 SPRITE_SIZE = 28
 
 
+RECORD_OVERHEAD = 16
+"""Bytes a TFRecord adds to its payload: the length, and the CRCs of length and payload."""
+
+
 def summary_writer(logdir: str | Path, graph: Any = None) -> Any:
-    """A ``FileWriter`` into ``logdir`` (one TensorBoard run), with the graph if given."""
+    """A ``FileWriter`` into ``logdir`` (one TensorBoard run), with the graph if given, that
+    counts the bytes it should have written, for ``check_written``."""
+    _writer_failures_reported_once()
     # A unique suffix: two runs in the same second would otherwise share (and truncate) a file.
-    return tf.summary.FileWriter(
-        str(logdir), graph=graph, filename_suffix=f".{uuid.uuid4().hex[:8]}"
-    )
+    writer = tf.summary.FileWriter(str(logdir), filename_suffix=f".{uuid.uuid4().hex[:8]}")
+    events = writer.event_writer
+    events.tf1_mnist_expected = _written(writer)  # the file version record, written at once
+    add_event = events.add_event
+
+    def counted(event: Any) -> None:
+        events.tf1_mnist_expected += RECORD_OVERHEAD + event.ByteSize()
+        add_event(event)
+
+    events.add_event = counted
+    if graph is not None:
+        writer.add_graph(graph)
+    return writer
+
+
+def _written(writer: Any) -> int:
+    # TensorFlow's C++ events writer ignores a failed write (a full disk leaves a truncated
+    # record and no error): the file's size against the bytes sent is the only witness.
+    return os.path.getsize(os.fsdecode(writer.event_writer._ev_writer.FileName()))
+
+
+@functools.cache
+def _writer_failures_reported_once() -> None:
+    """A writer's thread that fails (a full disk) logs an ERROR and dies with a traceback; the
+    failure is raised again by the next flush, which ``check_written`` turns into one line:
+    the log record and the thread's traceback are not printed."""
+
+    class DropWriterThreadError(logging.Filter):
+        def filter(self, record: logging.LogRecord) -> bool:
+            return not str(record.msg).startswith("EventFileWriter writer thread error")
+
+    logging.getLogger("tensorflow").addFilter(DropWriterThreadError())
+    previous = threading.excepthook
+
+    def hook(args: Any) -> None:
+        if args.thread is None or args.thread.name != "EventLoggerThread":
+            previous(args)
+
+    threading.excepthook = hook
+
+
+def _reason(error: BaseException) -> str:
+    """TensorFlow's "<path>; No space left on device" without the path (the message names
+    the folder)."""
+    text = str(error).strip().splitlines()
+    reason = text[0].rpartition("; ")[2] if text else type(error).__name__
+    return "the disk is full" if "No space left" in reason else reason
+
+
+def check_written(writer: Any) -> None:
+    """Flush ``writer`` and raise ``WriteError`` naming its folder unless every summary sent
+    to it is on disk."""
+    logdir = writer.get_logdir()
+    try:
+        writer.flush()
+        written = _written(writer)
+    except Exception as e:  # the writer's thread failed, or the file is gone
+        raise WriteError(
+            f"cannot write the summaries to {logdir}/ ({_reason(e)}); free space there, then "
+            "run the same command to resume from the last checkpoint"
+        ) from e
+    expected = writer.event_writer.tf1_mnist_expected
+    if written < expected:
+        try:
+            free = shutil.disk_usage(logdir).free
+        except OSError:
+            free = -1
+        why = "the disk is full" if 0 <= free < 1 << 20 else "a write failed"
+        raise WriteError(
+            f"cannot write the summaries to {logdir}/: {why} ({written} of {expected} bytes "
+            "of its events file were written); free space there, then run the same command "
+            "to resume from the last checkpoint"
+        )
 
 
 def sprite(images: np.ndarray) -> Image.Image:

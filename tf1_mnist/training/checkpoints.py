@@ -16,6 +16,7 @@ import datetime
 import errno
 import fcntl
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -33,36 +34,163 @@ class LockedError(Error):
     """Another run is training into the same checkpoint folder."""
 
 
+GLOB_CHARACTERS = frozenset("*?[]")
+"""TensorFlow looks a checkpoint's files up as a glob pattern: a path with these never matches."""
+_NOISE_LINES = ("Graph execution error:", "Detected at node", "[[", "File ")
+
+
 def first_line(error: BaseException) -> str:
-    """The first line of an exception's message (TensorFlow's run to dozens)."""
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
+    """The line of an exception's message that says what went wrong (TensorFlow's run to
+    dozens, and an op's error starts with "Graph execution error:" and the node's name)."""
+    message = getattr(error, "message", None) or str(error)
+    for line in message.strip().splitlines():
+        line = line.strip()
+        if line and not line.startswith(_NOISE_LINES):
+            return line
+    return type(error).__name__
+
+
+def named(ckpt_dir: Path) -> list[str]:
+    """The checkpoints the folder's ``checkpoint`` state file names, newest first, each looked
+    up inside ``ckpt_dir`` whatever folder the file names: a copied, moved or remounted
+    checkpoint folder restores its own files, never those of the folder it was copied from."""
+    state_file = ckpt_dir / "checkpoint"
+    try:
+        text = state_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as e:
+        raise CheckpointError(f"{state_file} is unreadable ({e})") from e
+    from google.protobuf import text_format
+    from tensorflow.python.checkpoint.checkpoint_management import CheckpointState
+
+    state = CheckpointState()
+    try:
+        text_format.Merge(text, state)
+    except text_format.ParseError as e:
+        raise CheckpointError(f"{state_file} is corrupt ({e}){_offer(ckpt_dir, [])}") from e
+    prefixes = [state.model_checkpoint_path, *reversed(state.all_model_checkpoint_paths)]
+    resolved = [str(ckpt_dir / os.path.basename(p.rstrip("/"))) for p in prefixes if p]
+    return list(dict.fromkeys(resolved))
 
 
 def latest(ckpt_dir: Path) -> str | None:
     """Prefix of the newest checkpoint in ``ckpt_dir``; None if it holds none yet."""
+    prefixes = named(ckpt_dir)
+    return prefixes[0] if prefixes else None
+
+
+def as_prefix(path: str) -> str:
+    """A checkpoint's prefix from the prefix itself or the name of one of its files."""
+    return re.sub(r"\.(index|meta|data-\d{5}-of-\d{5})$", "", path)
+
+
+@contextlib.contextmanager
+def readable(prefix: str) -> Iterator[str]:
+    """``prefix`` as TensorFlow can open it: a folder name with glob characters (``run[1]``)
+    is hidden behind links to the checkpoint's files in a temporary folder."""
+    if not GLOB_CHARACTERS & set(prefix):
+        yield prefix
+        return
+    folder, name = os.path.split(prefix)
+    links = Path(tempfile.mkdtemp(prefix="tf1_mnist-checkpoint-"))
     try:
-        found = tf.train.latest_checkpoint(str(ckpt_dir))
-    except Exception as e:  # an unparsable 'checkpoint' state file
-        raise CheckpointError(f"{ckpt_dir}/checkpoint is corrupt ({first_line(e)})") from e
-    if found is None and (ckpt_dir / "checkpoint").exists():
-        raise CheckpointError(
-            f"{ckpt_dir}/checkpoint names a checkpoint whose files are missing; "
-            "use --fresh to start over"
-        )
-    return found
+        for path in Path(folder).iterdir():
+            if path.name.startswith(f"{name}."):
+                (links / path.name).symlink_to(path.resolve())
+        yield str(links / name)
+    finally:
+        shutil.rmtree(links, ignore_errors=True)
+
+
+def damage(prefix: str) -> str | None:
+    """Which file of checkpoint ``prefix`` is missing or damaged, and why; None if every
+    variable in it can be read back."""
+    found = _damage(prefix)
+    return None if found is None else found[0]
+
+
+def _damage(prefix: str) -> tuple[str, BaseException | None] | None:
+    """``damage``, with TensorFlow's error where it gave one (kept as the cause)."""
+    index = Path(f"{prefix}.index")
+    folder = Path(os.path.dirname(prefix) or ".")
+    name = os.path.basename(prefix)
+    data = (
+        sorted(p for p in folder.iterdir() if p.name.startswith(f"{name}.data-"))
+        if folder.is_dir()
+        else []
+    )
+    data_name = data[0] if len(data) == 1 else Path(f"{prefix}.data-00000-of-00001")
+    if not index.is_file():
+        return f"{index} is missing", None
+    if not data:
+        return f"{data_name} is missing", None
+    with readable(prefix) as path:
+        try:
+            reader = tf.train.load_checkpoint(path)
+        except Exception as e:
+            return f"{index} is damaged ({first_line(e)})", e
+        try:
+            for variable in reader.get_variable_to_shape_map():
+                reader.get_tensor(variable)
+        except Exception as e:
+            return f"{data_name} is damaged ({first_line(e)})", e
+    return None
+
+
+def _step(prefix: str) -> int:
+    found = re.search(r"-(\d+)$", prefix)
+    return int(found.group(1)) if found else -1
+
+
+def _offer(ckpt_dir: Path, tried: list[str]) -> str:
+    """The end of a message about an unusable checkpoint: the newest intact one left in the
+    folder to restore with ``--checkpoint``, or (only when none is left) ``--fresh``."""
+    try:
+        others = named(ckpt_dir)
+    except CheckpointError:
+        others = []
+    if ckpt_dir.is_dir():
+        found = [as_prefix(str(p)) for p in ckpt_dir.iterdir() if p.name.endswith(".index")]
+        others += sorted(found, key=_step, reverse=True)
+    for prefix in dict.fromkeys(others):
+        if prefix not in tried and damage(prefix) is None:
+            return (
+                f". The older checkpoint {prefix} is intact: add --checkpoint={prefix} to "
+                "restore it (training resumes from its step)"
+            )
+    return f"; no intact checkpoint is left in {ckpt_dir}/: --fresh starts over"
+
+
+def usable(ckpt_dir: Path, graph: Any, model_name: str, chosen: str = "") -> str | None:
+    """The checkpoint to restore (``chosen``, else the folder's latest) once it is known to be
+    whole and to fit ``graph``; None if the folder holds none yet."""
+    if chosen:
+        prefix = as_prefix(chosen)
+        found = _damage(prefix)
+        if found is not None:
+            raise CheckpointError(f"--checkpoint={chosen}: {found[0]}") from found[1]
+    else:
+        prefix = latest(ckpt_dir)
+        if prefix is None:
+            return None
+        found = _damage(prefix)
+        if found is not None:
+            raise CheckpointError(
+                f"the latest checkpoint is unusable: {found[0]}{_offer(ckpt_dir, [prefix])}"
+            ) from found[1]
+    check_matches(prefix, graph, model_name)
+    return prefix
 
 
 def check_matches(prefix: str, graph: Any, model_name: str) -> None:
     """Raise ``CheckpointError`` unless checkpoint ``prefix`` holds every variable of
     ``graph`` with the graph's shape."""
     try:
-        stored = dict(tf.train.list_variables(prefix))
+        with readable(prefix) as path:
+            stored = dict(tf.train.list_variables(path))
     except Exception as e:
-        raise CheckpointError(
-            f"checkpoint {prefix} is unreadable or corrupt ({first_line(e)}); "
-            "use --fresh to start over"
-        ) from e
+        raise CheckpointError(f"checkpoint {prefix} is unreadable ({first_line(e)})") from e
     with graph.as_default():
         wanted = {v.op.name: v.shape.as_list() for v in tf.global_variables()}
     missing = sorted(name for name in wanted if name not in stored)
@@ -81,29 +209,42 @@ def check_matches(prefix: str, graph: Any, model_name: str) -> None:
         )
 
 
-def restore_latest(sess: Any, saver: Any, ckpt_dir: Path, model_name: str) -> str | None:
-    """Restore the newest checkpoint in ``ckpt_dir`` into ``sess``; None if there is none.
+def restore_latest(
+    sess: Any, saver: Any, ckpt_dir: Path, model_name: str, chosen: str = ""
+) -> str | None:
+    """Restore ``chosen`` or else the newest checkpoint in ``ckpt_dir`` into ``sess``; None if
+    there is none.
 
     If a trainer replaces the newest checkpoint while it is read (and deletes the old one),
     the newer one is restored instead.
     """
     for attempt in range(3):
-        prefix = latest(ckpt_dir)
-        if prefix is None:
-            return None
+        seen = None if chosen else latest(ckpt_dir)
         try:
-            check_matches(prefix, sess.graph, model_name)
-            saver.restore(sess, prefix)
+            prefix = usable(ckpt_dir, sess.graph, model_name, chosen)
+            if prefix is None:
+                return None
+            with readable(prefix) as path:
+                saver.restore(sess, path)
             return prefix
         except Exception as e:
-            if attempt < 2 and latest(ckpt_dir) not in (None, prefix):
+            if not chosen and attempt < 2 and _moved_on(ckpt_dir, seen):
                 continue  # a running trainer moved on while we read: take its newer checkpoint
             if isinstance(e, CheckpointError):
                 raise
             raise CheckpointError(
-                f"checkpoint {prefix} is corrupt ({first_line(e)}); use --fresh to start over"
+                f"checkpoint {chosen or ckpt_dir} could not be restored ({first_line(e)})"
             ) from e
     raise AssertionError("unreachable")
+
+
+def _moved_on(ckpt_dir: Path, seen: str | None) -> bool:
+    """Whether the folder's latest checkpoint is another than ``seen`` (a trainer saved)."""
+    try:
+        now = latest(ckpt_dir)
+    except CheckpointError:
+        return False
+    return now is not None and now != seen
 
 
 # --------------------------------------------------------------------------- writing
@@ -146,10 +287,40 @@ def training_lock(ckpt_dir: Path) -> Iterator[None]:
             ) from e
         started = datetime.datetime.now().isoformat(timespec="seconds")
         os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()} {started}\n{' '.join(sys.argv)}\n".encode(), 0)
+        # os.fsencode: an argument may hold bytes that are not UTF-8 (surrogate-escaped).
+        command = b" ".join(os.fsencode(arg) for arg in sys.argv)
+        os.pwrite(fd, f"{os.getpid()} {started}\n".encode() + command + b"\n", 0)
         yield
     finally:
         os.close(fd)  # releases the lock; the file stays (deleting it would race)
+
+
+def remove_leftovers(ckpt_dir: Path, checkpoint_name: str) -> list[str]:
+    """Delete what saves of ``checkpoint_name`` that were killed (kill -9, a power cut) left
+    behind: TensorFlow's ``.tempstate`` files, the state file's temporary copies, and data
+    files whose index was never written.  Only while holding the folder's lock (no save of
+    ours is running), never a checkpoint the state file names (a damaged one is reported)."""
+    try:
+        kept = {os.path.basename(p) for p in named(ckpt_dir)}
+    except CheckpointError:
+        return []  # reported when the run restores
+    own = re.escape(checkpoint_name)
+    removed = []
+    for path in ckpt_dir.iterdir():
+        data = re.fullmatch(rf"({own}-\d+)\.data-\d{{5}}-of-\d{{5}}", path.name)
+        orphan = (
+            re.fullmatch(rf"{own}-\d+\..*\.tempstate\d*", path.name)
+            or re.fullmatch(r"checkpoint\.tmp[0-9a-f]+", path.name)
+            or (
+                data is not None
+                and data.group(1) not in kept
+                and not (ckpt_dir / f"{data.group(1)}.index").exists()
+            )
+        )
+        if orphan and path.is_file() and not path.is_symlink():
+            path.unlink()
+            removed.append(path.name)
+    return removed
 
 
 def clear(ckpt_dir: Path) -> None:

@@ -8,6 +8,8 @@ port's own defaults (the post's batch size, learning rate, step count, cadences)
 from __future__ import annotations
 
 import dataclasses
+import math
+import os
 
 from tf1_mnist.input_data import DATA_DIR
 from tf1_mnist.support.cli import option
@@ -55,7 +57,15 @@ class Config:
         "Evaluate the validation set every N steps (0: never), printed and written as the "
         "TensorBoard run LOGDIR/<model>/validation.",
     )
-    predict_count: int = option(100, "Test samples to predict one by one with --is_train=0.")
+    predict_count: int = option(
+        100, "Test samples to predict one by one with --is_train=0 (1 to 10000)."
+    )
+    checkpoint: str = option(
+        "",
+        "Restore this checkpoint (a prefix such as CKPT_DIR/<model>/model-500, as the "
+        "folder's files are named) instead of the folder's latest: an older one when the "
+        "latest is damaged.",
+    )
     fresh: bool = option(
         False, "Delete this model's checkpoints and summaries and train from step 0."
     )
@@ -115,6 +125,45 @@ class Config:
     )
 
     def check(self) -> None:
-        """Raise ``ConfigError`` for a value out of its range, before any work is done."""
-        if not 0 <= self.embedding <= 10000:
-            raise ConfigError(f"--embedding={self.embedding}: give 0 (none) to 10000 test images")
+        """Raise ``ConfigError`` for a value out of its range, before any work is done (and so
+        before ``--fresh`` deletes anything)."""
+        at_least = {
+            "batch_size": 1,
+            "eval_batch_size": 1,
+            "max_steps": 0,
+            "log_every": 0,
+            "summary_every": 0,
+            "save_every": 0,
+            "eval_every": 0,
+            "task_index": 0,
+            "replicas_to_aggregate": 0,
+            "cluster_timeout": 1,
+        }
+        for name, lowest in at_least.items():
+            value = getattr(self, name)
+            if value < lowest:
+                raise ConfigError(f"--{name}={value}: give {lowest} or more")
+        ranges = {"seed": (0, 2**32 - 1), "predict_count": (1, 10000), "embedding": (0, 10000)}
+        for name, (lowest, highest) in ranges.items():
+            value = getattr(self, name)
+            if not lowest <= value <= highest:
+                raise ConfigError(f"--{name}={value}: give {lowest} to {highest}")
+        if self.is_train not in (0, 1):
+            raise ConfigError(f"--is_train={self.is_train}: give 1 (train) or 0 (predict)")
+        if not (math.isfinite(self.learning_rate) and self.learning_rate > 0):
+            raise ConfigError(f"--learning_rate={self.learning_rate}: give a positive number")
+        for name in ("logdir", "ckpt_dir", "checkpoint"):
+            check_utf8(f"--{name}", getattr(self, name))
+
+
+def check_utf8(flag: str, path: str) -> None:
+    """TensorFlow takes paths as UTF-8 only: a name with other bytes (a folder made under a
+    Latin-1 or GBK locale) would fail deep inside it, so it is refused up front."""
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise ConfigError(
+            f"{flag}={shown}: the path is not valid UTF-8, which TensorFlow cannot open; "
+            "rename the folder or choose another"
+        ) from None

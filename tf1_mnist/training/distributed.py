@@ -36,6 +36,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import signal
 import sys
 import threading
 import time
@@ -59,6 +60,10 @@ POLL_SECONDS = 0.2
 # What a step or a session gets from a task that is gone, or not up yet.
 UNREACHABLE = (tf.errors.UnavailableError, tf.errors.DeadlineExceededError)
 STARTUP_PATIENCE = 10  # x --cluster_timeout: how long a starting task waits for the others
+LAUNCHER_GONE = signal.SIGHUP
+"""What every task started by ``tf1_mnist.cluster`` gets when the launcher dies: a worker
+stops after its step (the chief saving, like a single process on SIGTERM), a parameter server
+waits for the chief."""
 
 
 class ClusterError(Error):
@@ -147,21 +152,58 @@ def _run(spec: ModelSpec, cfg: Config, cluster: ClusterTask) -> RunResult:
         config=_session_config(cluster, cfg),
     )
     if cluster.job == "ps":
-        _serve(server, cluster)
+        _serve(server, cluster, cfg)
         return RunResult(spec.name)
     return _work(spec, cfg, cluster, server)
 
 
-def _serve(server: Any, cluster: ClusterTask) -> None:
-    """A parameter server: hold the variables until every worker says it is done."""
+def _serve(server: Any, cluster: ClusterTask, cfg: Config) -> None:
+    """A parameter server: hold the variables until every worker says it is done.
+
+    When the local launcher is gone (``LAUNCHER_GONE``, sent by the kernel as it dies) the
+    workers are stopping too: the parameter server waits for the chief only (its last save
+    reads the variables held here; a worker killed before its loop says nothing), for
+    ``--cluster_timeout`` seconds at most."""
     graph = tf.Graph()
     with graph.as_default():
         done = _done_queues(cluster)[cluster.task].dequeue()
     note(f"ps {cluster.task} at {cluster.address}: serving {len(cluster.workers)} worker(s)")
-    with tf.Session(server.target, graph=graph) as sess:
-        for finished in range(1, len(cluster.workers) + 1):
-            worker = sess.run(done)
-            note(f"ps {cluster.task}: worker {worker} is done ({finished}/{len(cluster.workers)})")
+    failures: list[BaseException] = []
+    done_by: list[int] = []
+    finished = threading.Event()
+
+    def serve() -> None:
+        try:
+            with tf.Session(server.target, graph=graph) as sess:
+                workers = len(cluster.workers)
+                for count in range(1, workers + 1):
+                    worker = sess.run(done)
+                    done_by.append(int(worker))
+                    note(f"ps {cluster.task}: worker {worker} is done ({count}/{workers})")
+        except BaseException as e:
+            failures.append(e)
+        finally:
+            finished.set()
+
+    # In a thread: a signal handler runs in the main thread, which a blocked sess.run holds.
+    threading.Thread(target=serve, name="serve", daemon=True).start()
+    orphaned: list[float] = []
+    previous = signal.signal(LAUNCHER_GONE, lambda *_: orphaned.append(time.monotonic()))
+    try:
+        while not finished.wait(POLL_SECONDS):
+            if orphaned and 0 in done_by:
+                note(f"ps {cluster.task}: the launcher is gone and the chief is done; exiting")
+                return
+            if orphaned and time.monotonic() - orphaned[0] > cfg.cluster_timeout:
+                note(
+                    f"ps {cluster.task}: the launcher is gone and the workers did not finish "
+                    f"within --cluster_timeout={cfg.cluster_timeout} s; exiting"
+                )
+                return
+    finally:
+        signal.signal(LAUNCHER_GONE, previous)
+    if failures:
+        raise failures[0]
     note(f"ps {cluster.task}: every worker is done; exiting")
 
 
@@ -240,9 +282,8 @@ def _before_chief_session(
 ) -> None:
     """The chief names the checkpoint it restores (after checking it fits the graph, for a
     clear message) and runs the post's prologue, as a single process does."""
-    prefix = checkpoints.latest(run.dirs.ckpt_dir)
+    prefix = checkpoints.usable(run.dirs.ckpt_dir, built.graph, spec.name, cfg.checkpoint)
     if prefix is not None:
-        checkpoints.check_matches(prefix, built.graph, spec.name)
         note(f"{where}: restoring {prefix}")
     if spec.prologue is not None:
         spec.prologue(RunContext(run.data, cfg, run.dirs.plot_dir))
@@ -288,9 +329,7 @@ def _train(
     session creator that gives up on a lost parameter server instead of retrying for ever)."""
     scaffold = tf.train.Scaffold(saver=built.saver)
     if cluster.chief:
-        creator = tf.train.ChiefSessionCreator(
-            scaffold, server.target, config, checkpoint_dir=str(run.dirs.ckpt_dir)
-        )
+        creator = _ChiefCreator(scaffold, server.target, config, run, built, cfg.checkpoint)
     else:
         creator = tf.train.WorkerSessionCreator(
             scaffold, server.target, config, max_wait_secs=STARTUP_PATIENCE * cfg.cluster_timeout
@@ -348,6 +387,35 @@ def _end(
                 result = evaluation.finish(sess, built, run.data, cfg, run.dirs, training)
         sess.run(built.extras["done"])  # the parameter servers exit once all are done
     return result
+
+
+class _ChiefCreator(tf.train.SessionCreator):
+    """The chief's session, restored from the checkpoint ``checkpoints.usable`` picks each
+    time one is made (TensorFlow's own would take the state file's paths as they are written
+    and look them up as glob patterns: a moved folder or a ``run[1]`` would restore nothing)."""
+
+    def __init__(
+        self,
+        scaffold: Any,
+        target: str,
+        config: Any,
+        run: Prepared,
+        built: BuiltGraph,
+        chosen: str,
+    ) -> None:
+        self.scaffold, self.target, self.config = scaffold, target, config
+        self.run, self.built, self.chosen = run, built, chosen
+
+    def create_session(self) -> Any:
+        # --checkpoint applies to the first session only; a re-made one takes the latest.
+        chosen, self.chosen = self.chosen, ""
+        ckpt_dir = self.run.dirs.ckpt_dir
+        prefix = checkpoints.usable(ckpt_dir, self.built.graph, self.built.spec.name, chosen)
+        with contextlib.ExitStack() as stack:
+            path = stack.enter_context(checkpoints.readable(prefix)) if prefix else None
+            return tf.train.ChiefSessionCreator(
+                self.scaffold, self.target, self.config, checkpoint_filename_with_path=path
+            ).create_session()
 
 
 class _GiveUp(tf.train.SessionCreator):

@@ -67,7 +67,8 @@ def build_graph(
             probabilities=probabilities,
             prediction=prediction,
             summaries=tf.summary.merge_all(),
-            saver=tf.train.Saver(max_to_keep=5),
+            # Relative names in the `checkpoint` state file: the folder can be copied or moved.
+            saver=tf.train.Saver(max_to_keep=5, save_relative_paths=True),
             init=tf.global_variables_initializer(),
             extras=extend() if extend is not None else {},
         )

@@ -31,7 +31,9 @@ def train_and_test(spec: ModelSpec, cfg: Config) -> RunResult:
         built = build_graph(spec, cfg)
         config = mixed_precision.session_config(cfg.mixed_precision)
         with tf.Session(graph=built.graph, config=config) as sess:
-            restored = checkpoints.restore_latest(sess, built.saver, run.dirs.ckpt_dir, spec.name)
+            restored = checkpoints.restore_latest(
+                sess, built.saver, run.dirs.ckpt_dir, spec.name, cfg.checkpoint
+            )
             if spec.prologue is not None:
                 spec.prologue(RunContext(run.data, cfg, run.dirs.plot_dir))
             if restored is None:
@@ -78,7 +80,9 @@ def restored_session(
     with tf.Session(
         graph=built.graph, config=mixed_precision.session_config(cfg.mixed_precision)
     ) as sess:
-        restored = checkpoints.restore_latest(sess, built.saver, ckpt_dir, spec.name)
+        restored = checkpoints.restore_latest(
+            sess, built.saver, ckpt_dir, spec.name, cfg.checkpoint
+        )
         if restored is None:
             raise CheckpointError(
                 f"no checkpoint in {ckpt_dir}/: train first with "

@@ -9,7 +9,6 @@ import contextlib
 import dataclasses
 import math
 import signal
-import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -17,9 +16,9 @@ from typing import Any
 from tf1_mnist import input_data
 from tf1_mnist.support.compat import tf
 from tf1_mnist.support.console import note, say
-from tf1_mnist.support.errors import DivergedError
+from tf1_mnist.support.errors import DivergedError, WriteError
 from tf1_mnist.support.progress import Progress
-from tf1_mnist.training import board, evaluation
+from tf1_mnist.training import board, checkpoints, evaluation
 from tf1_mnist.training.config import Config
 from tf1_mnist.training.graph import BuiltGraph
 from tf1_mnist.training.ports import ModelSpec, RunDirs
@@ -27,25 +26,40 @@ from tf1_mnist.training.results import TrainResult
 
 
 class Interrupts:
-    """Turns SIGINT/SIGTERM into a request to stop after the current step (a second one kills)."""
+    """Turns SIGINT/SIGTERM/SIGHUP into a request to stop after the current step (a second
+    SIGINT or SIGTERM kills).
+
+    SIGHUP is a hang-up: the terminal closed, or the launcher of a cluster's task died (the
+    kernel may send it once per thread of the dying launcher).  It never kills, and once one
+    came it is ignored after the loop too, so the checkpoint saved as the run closes is saved.
+    """
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
     def __init__(self) -> None:
         self.signum: int | None = None
+        self.hung_up = False
 
     def _handle(self, signum: int, frame: Any) -> None:
+        if signum == signal.SIGHUP:
+            self.hung_up = True
         if self.signum is not None:
+            if signum == signal.SIGHUP:
+                return
             raise KeyboardInterrupt
         self.signum = signum
-        print(f"\n{signal.Signals(signum).name}: stopping after this step...", file=sys.stderr)
+        note(f"\n{signal.Signals(signum).name}: stopping after this step...")
 
     @contextlib.contextmanager
     def installed(self) -> Iterator[Interrupts]:
-        previous = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+        previous = {s: signal.getsignal(s) for s in self.SIGNALS}
         for s in previous:
             signal.signal(s, self._handle)
         try:
             yield self
         finally:
+            if self.hung_up:
+                previous[signal.SIGHUP] = signal.SIG_IGN
             for s, handler in previous.items():
                 signal.signal(s, handler)
 
@@ -69,6 +83,8 @@ class Role:
 
 
 LOCAL = Role()
+SUMMARY_CHECK_SECONDS = 5.0
+"""How often the loop proves its summaries reached the disk (a check flushes them)."""
 
 
 def due(every: int, before: int, after: int) -> bool:
@@ -97,10 +113,14 @@ def train(
             return TrainResult(first, first, 0.0)
         writers = _Writers(built, cfg, dirs, first) if role.chief else None
         try:
-            return _Loop(sess, built, data, cfg, dirs, role, writers).run(first)
-        finally:
+            result = _Loop(sess, built, data, cfg, dirs, role, writers).run(first)
+        except BaseException:
             if writers is not None:
-                writers.close()  # flushes: summaries survive errors and interrupts
+                writers.close(check=False)  # flushes: summaries survive errors and interrupts
+            raise
+        if writers is not None:
+            writers.close()
+        return result
 
 
 class _Writers:
@@ -115,10 +135,27 @@ class _Writers:
             board.summary_writer(dirs.logdir / board.VALIDATION_RUN) if cfg.eval_every > 0 else None
         )
 
-    def close(self) -> None:
+        self.checked = time.monotonic()
+
+    def check(self, every: float = 0.0) -> None:
+        """Raise ``WriteError`` if a summary did not reach the disk (at most once per
+        ``every`` seconds: a check flushes)."""
+        if time.monotonic() - self.checked < every:
+            return
         for writer in (self.train, self.validation):
             if writer is not None:
-                writer.close()
+                board.check_written(writer)
+        self.checked = time.monotonic()
+
+    def close(self, check: bool = True) -> None:
+        try:
+            if check:
+                self.check()
+        finally:
+            for writer in (self.train, self.validation):
+                if writer is not None:
+                    with contextlib.suppress(Exception):  # reported by the check
+                        writer.close()
 
 
 class _Loop:
@@ -173,8 +210,12 @@ class _Loop:
                         progress.clear()
                         self._evaluate(step)
                     if role.saves and due(cfg.save_every, previous, step):
+                        if self.writers is not None:
+                            self.writers.check()
                         self._save(step, last=step >= cfg.max_steps or self.interrupted)
                         saved = step
+                    elif self.writers is not None:
+                        self.writers.check(every=SUMMARY_CHECK_SECONDS)
                     progress.update(step)
             # Deliberate difference from post 002, whose last save was at step 1900: save the end.
             if role.saves and saved != step:
@@ -212,14 +253,26 @@ class _Loop:
         if log:
             progress.clear()
             values = dict(out, step=step, batch_size=len(xs), eval_accuracy=before)
-            say("step", self.lines, values)
+            with self._output_may_be_gone():
+                say("step", self.lines, values)
         return out
+
+    @contextlib.contextmanager
+    def _output_may_be_gone(self) -> Iterator[None]:
+        """Our stdout's reader went away (a closed pipe): stop as on a signal, saving first;
+        the step's training is done, only its line is lost."""
+        try:
+            yield
+        except BrokenPipeError:
+            if self.interrupts.signum is None:
+                self.interrupts.signum = signal.SIGPIPE
 
     def _evaluate(self, step: int) -> None:
         """Validation (printed and written), and the PR curves with ``--pr_curves``."""
-        evaluation.validate(
-            self.sess, self.built, self.data, self.cfg, step, self.writers.validation
-        )
+        with self._output_may_be_gone():
+            evaluation.validate(
+                self.sess, self.built, self.data, self.cfg, step, self.writers.validation
+            )
         if self.cfg.pr_curves:
             evaluation.write_pr_curves(
                 self.sess, self.built, self.data.test, self.cfg, self.writers.train, step
@@ -228,9 +281,12 @@ class _Loop:
 
     def _save(self, step: int, last: bool) -> None:
         # The graph (.meta) does not change during a run: written with its last checkpoint only.
-        self.built.saver.save(
-            self.sess, str(self.dirs.ckpt_prefix), global_step=step, write_meta_graph=last
-        )
+        try:
+            self.built.saver.save(
+                self.sess, str(self.dirs.ckpt_prefix), global_step=step, write_meta_graph=last
+            )
+        except (tf.errors.OpError, OSError, ValueError) as e:
+            raise _unsaved(self.dirs, step, e) from e
 
     def _say_interrupted(self, step: int) -> None:
         if self.role.saves:
@@ -240,6 +296,23 @@ class _Loop:
         else:
             kept = "the chief keeps the checkpoints"
         note(f"interrupted at step {step}: {kept}; run the same command again to resume")
+
+
+def _unsaved(dirs: RunDirs, step: int, error: BaseException) -> WriteError:
+    """A failed save as one line: the folder, the real cause (TensorFlow calls a full disk
+    ``ResourceExhaustedError`` with a hint about GPU memory), and what is kept."""
+    reason = error.strerror if isinstance(error, OSError) and error.strerror else None
+    reason = reason or checkpoints.first_line(error)
+    if isinstance(error, tf.errors.ResourceExhaustedError) or "No space left" in reason:
+        reason = "the disk is full"
+    try:
+        kept = checkpoints.latest(dirs.ckpt_dir)
+    except Exception:
+        kept = None
+    left = f"the last good checkpoint {kept} is kept" if kept else "no checkpoint was saved"
+    return WriteError(
+        f"cannot write the checkpoint of step {step} to {dirs.ckpt_dir}/ ({reason}); {left}"
+    )
 
 
 def _diverged(

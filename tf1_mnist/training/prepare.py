@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from tf1_mnist import input_data
 from tf1_mnist.support.console import note
+from tf1_mnist.support.errors import ConfigError
 from tf1_mnist.training import checkpoints
 from tf1_mnist.training.config import Config
 from tf1_mnist.training.ports import ModelSpec, RunDirs, run_dirs
@@ -49,8 +50,33 @@ def prepared(
     with lock:
         seed = cfg.seed if data_seed is None else data_seed
         data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=seed)
+        check_fits(cfg, data, dirs if owner else None)
         if owner and cfg.fresh:
             checkpoints.clear(dirs.ckpt_dir)
             shutil.rmtree(dirs.logdir, ignore_errors=True)
             note(f"--fresh: removed the checkpoints in {dirs.ckpt_dir}/ and {dirs.logdir}/")
+        elif owner:
+            removed = checkpoints.remove_leftovers(dirs.ckpt_dir, spec.checkpoint_name)
+            if removed:
+                note(f"removed {len(removed)} leftovers of interrupted saves from {dirs.ckpt_dir}/")
         yield Prepared(dirs, data)
+
+
+def check_fits(cfg: Config, data: input_data.Datasets, dirs: RunDirs | None) -> None:
+    """The checks that need the data or the folder: a batch the training set can fill, and
+    something to do with ``--max_steps=0`` (``dirs``: the folders this process owns)."""
+    examples = data.train.num_examples
+    if cfg.batch_size > examples:
+        raise ConfigError(
+            f"--batch_size={cfg.batch_size}: the training set holds {examples} examples; "
+            f"give 1 to {examples}"
+        )
+    if (
+        dirs is not None
+        and cfg.max_steps == 0
+        and (cfg.fresh or checkpoints.latest(dirs.ckpt_dir) is None)
+    ):
+        where = "after --fresh" if cfg.fresh else f"and {dirs.ckpt_dir}/ holds no checkpoint"
+        raise ConfigError(
+            f"--max_steps=0 {where}: nothing to train or test; give a number of steps"
+        )

@@ -18,8 +18,11 @@ This module never imports the training machinery: the script owns the absl flag 
 from __future__ import annotations
 
 import dataclasses
+import io
 import os
+import re
 import sys
+import tokenize
 import traceback
 import types
 from pathlib import Path
@@ -80,6 +83,49 @@ def _refuse(script: Path, error: BaseException, message: str) -> int:
     return 1
 
 
+class SourceEncodingError(ValueError):
+    """The script's bytes are not in the encoding it declares (or UTF-8, declaring none)."""
+
+
+def read_source(path: Path) -> str:
+    """The script's text, decoded as Python decodes a source file (PEP 263): the encoding its
+    ``# -*- coding: NAME -*-`` line declares (a GBK or latin-1 tutorial), UTF-8 with or without
+    a byte-order mark otherwise; newlines universal.  ``SourceEncodingError`` names the line
+    and byte that do not decode, and the fix."""
+    raw = path.read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError as e:
+        if "unknown encoding" not in str(e):  # no declaration, and the first lines not UTF-8
+            encoding = "utf-8"
+        else:
+            raise SourceEncodingError(
+                f"{path}: {e.msg}: declare an encoding Python knows (e.g. "
+                "`# -*- coding: gbk -*-`, `latin-1`, `utf-8`)"
+            ) from e
+    try:
+        return io.TextIOWrapper(io.BytesIO(raw), encoding, newline=None).read()
+    except UnicodeDecodeError as e:
+        line = raw.count(b"\n", 0, e.start) + 1
+        byte = raw[e.start : e.start + 1].hex()
+        if encoding not in ("utf-8", "utf-8-sig") or _declares(raw):
+            problem = f"byte 0x{byte} is not {encoding}, the encoding its coding line declares"
+            fix = "declare the one it was saved in (PEP 263)"
+        else:
+            problem = f"not UTF-8 (byte 0x{byte}) and no coding line"
+            fix = "save it as UTF-8, or declare the encoding it was saved in (PEP 263)"
+        examples = "`# -*- coding: gbk -*-` (Chinese Windows) or `# -*- coding: latin-1 -*-`"
+        raise SourceEncodingError(
+            f"{path}:{line}: {problem}: {fix} as its first line, e.g. {examples}"
+        ) from e
+
+
+def _declares(raw: bytes) -> bool:
+    """A PEP 263 coding line in the first two lines."""
+    head = b"\n".join(raw.splitlines()[:2])
+    return re.search(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", head, re.M) is not None
+
+
 def _compile(path: Path, source: str) -> types.CodeType | str:
     """The script's code; Python 2 source converted in memory; else a one-line message."""
     try:
@@ -89,14 +135,22 @@ def _compile(path: Path, source: str) -> types.CodeType | str:
     try:
         converted, edits = python2.convert(source)
         code = compile(converted, str(path), "exec")
-    except (SyntaxError, ValueError, IndexError, python2.tokenize.TokenError):
+    except (SyntaxError, ValueError, IndexError, python2.tokenize.TokenError) as e:
         code = None
+        if isinstance(original, TabError) and isinstance(e, SyntaxError) and e.lineno:
+            original = e  # the tabs were read as Python 2 read them: this is what remains
     if code is None or not edits:
         hint = ""
         if _looks_py2(original):
             hint = " (Python 2 the runner cannot convert: `2to3 -w SCRIPT.py`)"
-        text = (original.text or "").strip()
-        return f"{path}:{original.lineno}: {original.msg}{hint}\n    {text}"
+            if python2.mixes_tabs(source):  # which 2to3 keeps, and Python 3 refuses
+                hint = (
+                    " (Python 2 the runner cannot convert, its indentation mixing tabs and "
+                    "spaces: `expand -i -t 8 SCRIPT.py > fixed.py`, then `2to3 -w fixed.py`)"
+                )
+        lines = source.splitlines()
+        text = lines[original.lineno - 1] if 0 < (original.lineno or 0) <= len(lines) else ""
+        return f"{path}:{original.lineno}: {original.msg}{hint}\n    {text.strip()}"
     done = ", ".join(f"{kind} ({n})" for kind, n in sorted(edits.items()))
     print(
         f"note: {path} is Python 2; converted in memory (the file is unchanged): {done}",
@@ -126,10 +180,13 @@ def run_script(
         print(f"error: {script}: no such script", file=sys.stderr)
         return 2
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        source = read_source(path)
+    except OSError as e:
         print(f"error: {script}: cannot read the script ({e})", file=sys.stderr)
         return 2
+    except SourceEncodingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     code = _compile(path, source)
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)

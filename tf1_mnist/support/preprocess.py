@@ -6,8 +6,9 @@ corner. MNIST's digits were made otherwise (LeCun et al.): the ink is high on a 
 each digit was size-normalised to fit a 20x20 box keeping its aspect ratio, anti-aliased, and
 placed in a 28x28 field so that its centre of mass is at the centre.  ``to_mnist`` does the same:
 
-1. read any image Pillow reads (first frame, EXIF rotation applied), composite transparency on
-   white, convert to grayscale in [0, 1] (16-bit images keep their range);
+1. read any image Pillow reads (first frame, EXIF rotation applied; regular files only; one
+   larger than ``MAX_SIDE`` decoded downscaled), composite transparency on white, convert to
+   grayscale in [0, 1] (16-bit images keep their range);
 2. ink polarity from the border: a light border (paper) means dark ink, so invert;
 3. remove the background: a plane fitted to the border (uneven lighting) plus a noise margin from
    the border's spread; on photos also a median filter and a morphological opening, so paper

@@ -18,11 +18,8 @@ This module never imports the training machinery: the script owns the absl flag 
 from __future__ import annotations
 
 import dataclasses
-import io
 import os
-import re
 import sys
-import tokenize
 import traceback
 import types
 from pathlib import Path
@@ -31,6 +28,7 @@ from tf1_mnist import input_data
 from tf1_mnist.legacy import display, numpy1, python2
 from tf1_mnist.legacy.namespace import Refusal
 from tf1_mnist.legacy.shim import install
+from tf1_mnist.legacy.source import SourceEncodingError, read_source
 from tf1_mnist.support import cli, quiet
 from tf1_mnist.support.cli import option
 
@@ -81,49 +79,6 @@ def _refuse(script: Path, error: BaseException, message: str) -> int:
     if line:
         print(f"    {line}", file=sys.stderr)
     return 1
-
-
-class SourceEncodingError(ValueError):
-    """The script's bytes are not in the encoding it declares (or UTF-8, declaring none)."""
-
-
-def read_source(path: Path) -> str:
-    """The script's text, decoded as Python decodes a source file (PEP 263): the encoding its
-    ``# -*- coding: NAME -*-`` line declares (a GBK or latin-1 tutorial), UTF-8 with or without
-    a byte-order mark otherwise; newlines universal.  ``SourceEncodingError`` names the line
-    and byte that do not decode, and the fix."""
-    raw = path.read_bytes()
-    try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
-    except SyntaxError as e:
-        if "unknown encoding" not in str(e):  # no declaration, and the first lines not UTF-8
-            encoding = "utf-8"
-        else:
-            raise SourceEncodingError(
-                f"{path}: {e.msg}: declare an encoding Python knows (e.g. "
-                "`# -*- coding: gbk -*-`, `latin-1`, `utf-8`)"
-            ) from e
-    try:
-        return io.TextIOWrapper(io.BytesIO(raw), encoding, newline=None).read()
-    except UnicodeDecodeError as e:
-        line = raw.count(b"\n", 0, e.start) + 1
-        byte = raw[e.start : e.start + 1].hex()
-        if encoding not in ("utf-8", "utf-8-sig") or _declares(raw):
-            problem = f"byte 0x{byte} is not {encoding}, the encoding its coding line declares"
-            fix = "declare the one it was saved in (PEP 263)"
-        else:
-            problem = f"not UTF-8 (byte 0x{byte}) and no coding line"
-            fix = "save it as UTF-8, or declare the encoding it was saved in (PEP 263)"
-        examples = "`# -*- coding: gbk -*-` (Chinese Windows) or `# -*- coding: latin-1 -*-`"
-        raise SourceEncodingError(
-            f"{path}:{line}: {problem}: {fix} as its first line, e.g. {examples}"
-        ) from e
-
-
-def _declares(raw: bytes) -> bool:
-    """A PEP 263 coding line in the first two lines."""
-    head = b"\n".join(raw.splitlines()[:2])
-    return re.search(rb"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+", head, re.M) is not None
 
 
 def _compile(path: Path, source: str) -> types.CodeType | str:

@@ -5,8 +5,9 @@
 restores ``ckpt/<model>/``'s latest checkpoint, preprocesses each image the way MNIST was made
 (``tf1_mnist.support.preprocess``) and prints, per image, the predicted digit, its probability
 and the top 3. ``--grid out.png`` draws the inputs as the network sees them, titled with the
-prediction. A file that cannot be read is reported on one line and the rest are still predicted;
-the exit code is 1 if any failed.
+prediction. A file that cannot be read (or is not a regular file: a FIFO is skipped, never
+waited on) is reported on one line and the rest are still predicted; the exit code is 1 if any
+failed. An image larger than 2048 pixels a side is decoded downscaled.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from tf1_mnist.support import cli, plots, preprocess
+from tf1_mnist.support import atomic, cli, plots, preprocess
 from tf1_mnist.support.cli import option
 from tf1_mnist.support.errors import ConfigError
 from tf1_mnist.training import evaluation, local, ports
@@ -121,6 +122,8 @@ def predict_files(model: str, paths: Sequence[str], ckpt_dir: str, top: int = 3)
 
 
 def main(opts: Options, paths: list[str]) -> int:
+    if opts.grid:  # before the restore and the predictions, not after them
+        atomic.check_writable(opts.grid, "the grid", "--grid")
     out = predict_files(opts.model, paths, opts.ckpt_dir, top=opts.top)
     results = out["results"]
     if opts.grid and results:

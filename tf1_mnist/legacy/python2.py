@@ -4,7 +4,9 @@ Many TF 0.x posts are Python 2: ``print "step", i``, ``xrange``, ``except E, e``
 standard library's tokenizer reads such source (Python 3's grammar rejects it, its tokenizer
 does not), so the conversion edits tokens and never reparses text: the print statement in all
 its forms (``print``, ``print x,``, ``print >>f, x``), ``exec "code"``, ``xrange``,
-``raw_input``, ``dict.iteritems()`` and friends, ``except E, e:``, ``<>`` and ``0777``.
+``raw_input``, ``dict.iteritems()`` and friends, ``except E, e:``, ``<>`` and ``0777``; and
+indentation mixing tabs and spaces, which Python 2 read with a tab as 8 columns and Python 3
+refuses (``expand_tabs``).
 Every edit stays on its line, so tracebacks and messages name the file's own line numbers.
 The result must compile; if it does not (backticks, a print the rules do not cover), the
 runner keeps its message asking for ``2to3``.  The file on disk is never touched.
@@ -31,6 +33,9 @@ def convert(source: str) -> tuple[str, collections.Counter]:
     or ``SyntaxError`` when the source cannot be tokenized.
     """
     done: collections.Counter = collections.Counter()
+    source, expanded = expand_tabs(source)
+    if expanded:
+        done["tabs in indentation -> 8 columns"] += expanded
     source = _apply(source, _token_edits(_tokens(source), done))
     source = _apply(source, _statement_edits(_tokens(source), source, done))
     return source, done
@@ -181,3 +186,56 @@ def _apply(source: str, edits: list) -> str:
         tail = lines[erow - 1][ecol:]
         lines[srow - 1 : erow] = [head + text + tail] + ["\n"] * (erow - srow)
     return "".join(lines)
+
+
+# --------------------------------------------------------------------------- indentation
+
+_INDENT = re.compile(r"[ \t]*")
+
+
+def expand_tabs(source: str) -> tuple[str, int]:
+    """``source`` with the tabs of its indentation expanded as Python 2 read them (to the next
+    multiple of 8 columns: ``str.expandtabs(8)``), and how many lines changed.
+
+    Only when the indentation mixes tabs and spaces (Python 3 reads a file indented with tabs
+    alone the same way).  Lines inside a multi-line string keep their text: it is data.
+    """
+    lines = source.splitlines(keepends=True)
+    indents = [_INDENT.match(line).group() for line in lines]
+    used = "".join(indents)
+    if "\t" not in used or " " not in used:
+        return source, 0
+    expanded = "".join(
+        indent.expandtabs(8) + line[len(indent) :]
+        for indent, line in zip(indents, lines, strict=True)
+    )
+    in_strings = _rows_inside_strings(expanded)
+    changed = 0
+    for row, indent in enumerate(indents, start=1):
+        if "\t" in indent and row not in in_strings:
+            lines[row - 1] = indent.expandtabs(8) + lines[row - 1][len(indent) :]
+            changed += 1
+    return "".join(lines), changed
+
+
+def _rows_inside_strings(source: str) -> set[int]:
+    """Rows (1-based) that begin inside a string token that started on an earlier row.
+
+    Tokenized after expansion: the same rows and strings, and a tokenizer that checks tabs
+    (Python 3.12's) accepts it.  If it cannot be tokenized, no row is kept as it was.
+    """
+    try:
+        tokens = _tokens(source)
+    except (SyntaxError, tokenize.TokenError):
+        return set()
+    return {
+        row
+        for tok in tokens
+        if tok.type == tokenize.STRING
+        for row in range(tok.start[0] + 1, tok.end[0] + 1)
+    }
+
+
+def mixes_tabs(source: str) -> bool:
+    """The indentation of ``source`` mixes tabs and spaces (what ``2to3`` leaves as it is)."""
+    return expand_tabs(source)[1] > 0

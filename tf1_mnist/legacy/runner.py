@@ -28,6 +28,7 @@ from tf1_mnist import input_data
 from tf1_mnist.legacy import display, numpy1, python2
 from tf1_mnist.legacy.namespace import Refusal
 from tf1_mnist.legacy.shim import install
+from tf1_mnist.legacy.source import SourceEncodingError, read_source
 from tf1_mnist.support import cli, quiet
 from tf1_mnist.support.cli import option
 
@@ -89,14 +90,22 @@ def _compile(path: Path, source: str) -> types.CodeType | str:
     try:
         converted, edits = python2.convert(source)
         code = compile(converted, str(path), "exec")
-    except (SyntaxError, ValueError, IndexError, python2.tokenize.TokenError):
+    except (SyntaxError, ValueError, IndexError, python2.tokenize.TokenError) as e:
         code = None
+        if isinstance(original, TabError) and isinstance(e, SyntaxError) and e.lineno:
+            original = e  # the tabs were read as Python 2 read them: this is what remains
     if code is None or not edits:
         hint = ""
         if _looks_py2(original):
             hint = " (Python 2 the runner cannot convert: `2to3 -w SCRIPT.py`)"
-        text = (original.text or "").strip()
-        return f"{path}:{original.lineno}: {original.msg}{hint}\n    {text}"
+            if python2.mixes_tabs(source):  # which 2to3 keeps, and Python 3 refuses
+                hint = (
+                    " (Python 2 the runner cannot convert, its indentation mixing tabs and "
+                    "spaces: `expand -i -t 8 SCRIPT.py > fixed.py`, then `2to3 -w fixed.py`)"
+                )
+        lines = source.splitlines()
+        text = lines[original.lineno - 1] if 0 < (original.lineno or 0) <= len(lines) else ""
+        return f"{path}:{original.lineno}: {original.msg}{hint}\n    {text.strip()}"
     done = ", ".join(f"{kind} ({n})" for kind, n in sorted(edits.items()))
     print(
         f"note: {path} is Python 2; converted in memory (the file is unchanged): {done}",
@@ -126,10 +135,13 @@ def run_script(
         print(f"error: {script}: no such script", file=sys.stderr)
         return 2
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
+        source = read_source(path)
+    except OSError as e:
         print(f"error: {script}: cannot read the script ({e})", file=sys.stderr)
         return 2
+    except SourceEncodingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     code = _compile(path, source)
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from tf1_mnist.support.errors import ConfigError
 
 
 @contextlib.contextmanager
@@ -24,3 +27,31 @@ def atomic_path(path: str | os.PathLike, suffix: str = ".part") -> Iterator[Path
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def check_writable(path: str | os.PathLike, what: str, flag: str) -> Path:
+    """Prove, before any work, that ``atomic_path`` will be able to write the file ``path``:
+    its folder exists or can be made, a file can be created in it, and ``path`` is not a
+    folder or a special file (a rename would replace a device such as /dev/null).
+
+    Raises ``ConfigError`` naming the path, why, and ``flag`` (the option that names it).
+    """
+    path = Path(path)
+    fix = f"choose another path with {flag}"
+    if path.is_dir():
+        raise ConfigError(f"cannot write {what} to {path}: it is a folder; name a file, or {fix}")
+    if path.exists() and not path.is_file():
+        raise ConfigError(f"cannot write {what} to {path}: not a regular file; {fix}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".write-test", dir=path.parent)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        reason = e.strerror or str(e)
+        if isinstance(e, FileExistsError | NotADirectoryError) or e.errno == errno.ENOTDIR:
+            reason = "a file is in the way of its folder"
+        elif e.errno == errno.ENOENT:  # /proc and the like: no files can be created there
+            reason = "files cannot be created in that folder"
+        raise ConfigError(f"cannot write {what} to {path} ({reason}); {fix}") from e
+    return path

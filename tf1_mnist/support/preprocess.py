@@ -6,8 +6,9 @@ corner. MNIST's digits were made otherwise (LeCun et al.): the ink is high on a 
 each digit was size-normalised to fit a 20x20 box keeping its aspect ratio, anti-aliased, and
 placed in a 28x28 field so that its centre of mass is at the centre.  ``to_mnist`` does the same:
 
-1. read any image Pillow reads (first frame, EXIF rotation applied), composite transparency on
-   white, convert to grayscale in [0, 1] (16-bit images keep their range);
+1. read any image Pillow reads (first frame, EXIF rotation applied; regular files only; one
+   larger than ``MAX_SIDE`` decoded downscaled), composite transparency on white, convert to
+   grayscale in [0, 1] (16-bit images keep their range);
 2. ink polarity from the border: a light border (paper) means dark ink, so invert;
 3. remove the background: a plane fitted to the border (uneven lighting) plus a noise margin from
    the border's spread; on photos also a median filter and a morphological opening, so paper
@@ -22,9 +23,12 @@ pixels and its centre of mass already rounds to (14, 14).
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import warnings
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
@@ -34,6 +38,10 @@ from tf1_mnist.support.errors import Error
 SIZE = 28  # MNIST field
 BOX = 20  # MNIST's size-normalisation box
 CENTRE = 14.0  # where MNIST's centres of mass lie (pixel index; measured: 13.5..14.5)
+# Longest side an image is processed at.  Larger ones are decoded downscaled: a 20-pixel digit
+# needs no more, and a pen stroke of a 4000-pixel photo stays a few pixels wide, which the
+# photo path's 3x3 median filter and opening keep.
+MAX_SIDE = 2048
 
 
 class ImageError(Error, ValueError):
@@ -41,16 +49,24 @@ class ImageError(Error, ValueError):
 
 
 def read_gray(path: str | os.PathLike) -> np.ndarray:
-    """Grayscale float64 [H, W] in [0, 1] of any image Pillow reads; ImageError otherwise."""
+    """Grayscale float64 [H, W] in [0, 1] of any image Pillow reads; ImageError otherwise.
+
+    Only a regular file is read (a FIFO would block forever); an image larger than
+    ``MAX_SIDE`` is decoded downscaled (``_bounded``).
+    """
     path = Path(path)
     try:
         with warnings.catch_warnings():
             # Past Pillow's MAX_IMAGE_PIXELS it only warns (error at twice): refuse both.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(path) as img:
+            with _open_regular(path) as file, Image.open(file) as img:
                 img.seek(0)  # first frame of a GIF/TIFF
+                if max(img.size) > MAX_SIDE:
+                    img.draft(None, _fit(img.size))  # JPEG: decoded at 1/2, 1/4 or 1/8 scale
                 img.load()
-                return _gray(ImageOps.exif_transpose(img) or img)
+                return _gray(_bounded(ImageOps.exif_transpose(img) or img))
+    except ImageError:
+        raise
     except FileNotFoundError as e:
         raise ImageError(f"{path}: no such file") from e
     except IsADirectoryError as e:
@@ -63,6 +79,56 @@ def read_gray(path: str | os.PathLike) -> np.ndarray:
         raise ImageError(f"{path}: too large to decode safely ({e}); downscale it first") from e
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt payload
         raise ImageError(f"{path}: unreadable image ({e})") from e
+
+
+def _open_regular(path: Path) -> BinaryIO:
+    """``path`` opened for reading if it is a regular file (or a link to one); ImageError for
+    a FIFO, socket or device, without blocking on it (a FIFO's open waits for a writer)."""
+    _check_regular(path, os.stat(path).st_mode)
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)  # replaced by a FIFO since: still no wait
+    try:
+        _check_regular(path, os.fstat(fd).st_mode)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _check_regular(path: Path, mode: int) -> None:
+    if stat.S_ISDIR(mode):
+        raise IsADirectoryError(errno.EISDIR, "is a folder", str(path))
+    if not stat.S_ISREG(mode):
+        kind = _SPECIAL_FILES.get(stat.S_IFMT(mode), "special file")
+        raise ImageError(f"{path}: not a regular file (a {kind}); skipped")
+
+
+_SPECIAL_FILES = {
+    stat.S_IFIFO: "FIFO",
+    stat.S_IFSOCK: "socket",
+    stat.S_IFCHR: "character device",
+    stat.S_IFBLK: "block device",
+}
+
+
+def _fit(size: tuple[int, int]) -> tuple[int, int]:
+    """``size`` scaled (aspect kept) so that its longer side is ``MAX_SIDE``."""
+    scale = MAX_SIDE / max(size)
+    return max(1, round(size[0] * scale)), max(1, round(size[1] * scale))
+
+
+def _bounded(img: Image.Image) -> Image.Image:
+    """``img`` itself, or downscaled (Lanczos, after an exact integer ``reduce``) so that its
+    longer side is ``MAX_SIDE``: preprocessing works in float64 on every pixel, and a digit
+    ends as 20 pixels anyway."""
+    if max(img.size) <= MAX_SIDE:
+        return img
+    if img.mode in ("1", "P", "PA") or "transparency" in img.info:
+        # Resizing these would be nearest-neighbour (or lose the transparent colour's meaning).
+        alpha = img.mode == "PA" or "transparency" in img.info
+        img = img.convert("RGBA" if alpha else "L" if img.mode == "1" else "RGB")
+    gap = None if img.mode.startswith("I;16") else 3.0  # ``reduce`` has no 16-bit modes
+    return img.resize(_fit(img.size), Image.LANCZOS, reducing_gap=gap)
 
 
 def _gray(img: Image.Image) -> np.ndarray:

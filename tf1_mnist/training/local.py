@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tf1_mnist import input_data
-from tf1_mnist.support import mixed_precision, plots
+from tf1_mnist.support import atomic, mixed_precision, plots
 from tf1_mnist.support.compat import tf
 from tf1_mnist.support.console import note
 from tf1_mnist.support.errors import CheckpointError
@@ -50,6 +50,9 @@ def predict(spec: ModelSpec, cfg: Config) -> RunResult:
     """Post 002's --is_train=0: test samples one by one from the latest checkpoint."""
     cfg.check()
     dirs = run_dirs(spec, cfg)
+    grid = dirs.plot_dir / "predictions.png"
+    if cfg.plots:  # before the restore and the predictions, not after them
+        atomic.check_writable(grid, "the grid of the predicted samples", "--plot_dir")
     built = build_graph(spec, cfg)
     data = input_data.read_data_sets(cfg.data_dir, one_hot=True, seed=cfg.seed)
     with restored_session(spec, cfg, built, dirs) as sess:
@@ -57,11 +60,10 @@ def predict(spec: ModelSpec, cfg: Config) -> RunResult:
             sess, built, data.test, cfg.predict_count, spec.lines_for(cfg.lang)
         )
         if cfg.plots and len(images):
-            path = dirs.plot_dir / "predictions.png"
             plots.show_result(
-                images, labels, predicted, 0, path, num=min(25, len(images)), show=cfg.show
+                images, labels, predicted, 0, grid, num=min(25, len(images)), show=cfg.show
             )
-            note(f"grid of the predicted samples: {path}")
+            note(f"grid of the predicted samples: {grid}")
     pairs = tuple(zip(labels.tolist(), predicted.tolist(), strict=True))
     return RunResult(spec.name, predictions=pairs)
 

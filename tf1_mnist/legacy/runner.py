@@ -61,6 +61,11 @@ class Options:
         "Run the script's sessions in mixed precision (float16 on a GPU, bfloat16 on a CPU "
         "with bfloat16 instructions); its variables and checkpoints stay float32.",
     )
+    output: str | None = option(
+        None,
+        "A notebook only: where to write the executed notebook (default: NAME.tf1.ipynb in "
+        "the working folder).",
+    )
 
 
 def _script_line(script: Path, tb: types.TracebackType | None) -> tuple[str, str]:
@@ -88,7 +93,7 @@ def _compile(path: Path, source: str) -> types.CodeType | str:
         original = error
     try:
         converted, edits = python2.convert(source)
-        code = compile(converted, str(path), "exec")
+        code = python2.compile_converted(converted, str(path))
     except (SyntaxError, ValueError, IndexError, python2.tokenize.TokenError):
         code = None
     if code is None or not edits:
@@ -115,8 +120,11 @@ def run_script(
     args: list[str],
     seed: int | None = None,
     mixed_precision: bool = False,
+    output: str | None = None,
 ) -> int:
     """Run ``script`` as ``python SCRIPT.py args`` would, on the TF1 shim; its exit code.
+    A notebook runs in a Jupyter kernel instead (``notebook``), its executed copy written to
+    ``output``.
 
     ``seed`` (added: old scripts are unseeded) seeds Python's and numpy's global generators,
     which ``input_data``'s shuffling uses, and the default graph's TensorFlow seed.
@@ -130,6 +138,12 @@ def run_script(
     except (OSError, UnicodeDecodeError) as e:
         print(f"error: {script}: cannot read the script ({e})", file=sys.stderr)
         return 2
+    from tf1_mnist.legacy import notebook  # a notebook's JSON is never run as Python
+
+    if notebook.is_notebook(path, source):
+        return notebook.run_notebook(
+            script, source, seed, mixed_precision, output, not_installed=NOT_INSTALLED
+        )
     code = _compile(path, source)
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)
@@ -214,7 +228,14 @@ def main(argv: list[str] | None = None) -> int:
     opts, rest = parsed
     if not rest:
         return cli.usage_error(Options, "name the script to run")
+    if rest[0].lower().endswith(".ipynb"):  # takes no arguments: our flags may follow it
+        parsed = cli.front_end(Options, [a for a in argv if a is not rest[0]], prog="", doc="")
+        if isinstance(parsed, int):
+            return parsed
+        opts, extra = parsed
+        if extra:
+            return cli.usage_error(Options, f"a notebook takes no arguments: {' '.join(extra)}")
     try:
-        return run_script(rest[0], rest[1:], seed=opts.seed, mixed_precision=opts.mixed_precision)
+        return run_script(rest[0], rest[1:], opts.seed, opts.mixed_precision, output=opts.output)
     except KeyboardInterrupt as e:
         return cli.report(e)

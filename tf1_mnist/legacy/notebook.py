@@ -15,6 +15,7 @@ line saying what to install.
 from __future__ import annotations
 
 import base64
+import importlib
 import importlib.util
 import json
 import os
@@ -49,11 +50,16 @@ def is_notebook(path: Path, source: str) -> bool:
 
 
 def _missing_jupyter() -> list[str]:
+    """Jupyter's packages this process cannot import (the kernel's is only looked up: it
+    runs in its own process)."""
     missing = []
     for name in JUPYTER_MODULES:
         try:
-            if importlib.util.find_spec(name) is None:
-                missing.append(name)
+            if name == "ipykernel":
+                if importlib.util.find_spec(name) is None:
+                    missing.append(name)
+            else:
+                importlib.import_module(name)
         except (ImportError, ValueError):
             missing.append(name)
     return missing

@@ -137,6 +137,7 @@ def test_notebook_runs_in_a_kernel_with_magics(magics_run: dict) -> None:
     assert "note: `pip install tensorflow==1.4.0` not run" in proc.stderr
     assert "np.float was removed in NumPy 2" in proc.stderr
     assert "Traceback" not in proc.stderr
+    assert "mixed precision" not in proc.stderr  # float32 unless --mixed_precision
     assert not Path("/home/user/MNIST_data").exists()
 
 

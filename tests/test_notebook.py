@@ -229,6 +229,10 @@ def test_output_flag_and_never_over_the_input(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "that is the notebook being run" in proc.stderr
     proc = legacy(str(notebook), "extra", cwd=tmp_path)
     assert proc.returncode == 2 and "a notebook takes no arguments: extra" in proc.stderr
+    script = tmp_path / "script.py"
+    script.write_text("print(1)\n")
+    proc = legacy("--output=out.ipynb", str(script), cwd=tmp_path)
+    assert proc.returncode == 2 and "--output is for notebooks" in proc.stderr
 
 
 def test_without_jupyter_one_line_names_the_extra(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Run a TensorFlow 0.x/1.x-era MNIST script, unmodified, on TensorFlow 2.x.
 
     python -m tf1_mnist.legacy [--seed=N] old_tutorial.py [the script's own arguments]
+    python -m tf1_mnist.legacy old_tutorial.ipynb [--seed=N] [--output=PATH]   (``notebook``)
 
 Inside the script ``import tensorflow as tf`` is TensorFlow 1.x (``tf1_mnist.legacy.shim``):
 ``tf.compat.v1`` with v2 behaviour off, the 0.x names, ``tf.layers`` and ``tf.keras`` on Keras 2,
@@ -49,7 +50,7 @@ NOT_INSTALLED = {
 
 @dataclasses.dataclass
 class Options:
-    """``python -m tf1_mnist.legacy [flags] SCRIPT.py [the script's arguments]``"""
+    """``python -m tf1_mnist.legacy [flags] SCRIPT.py [its arguments] | NOTEBOOK.ipynb [flags]``"""
 
     seed: int | None = option(
         None,
@@ -229,12 +230,15 @@ def main(argv: list[str] | None = None) -> int:
     if not rest:
         return cli.usage_error(Options, "name the script to run")
     if rest[0].lower().endswith(".ipynb"):  # takes no arguments: our flags may follow it
-        parsed = cli.front_end(Options, [a for a in argv if a is not rest[0]], prog="", doc="")
+        ours = [a for a in argv if a is not rest[0]]
+        parsed = cli.front_end(Options, ours, prog="tf1_mnist.legacy", doc=__doc__)
         if isinstance(parsed, int):
             return parsed
         opts, extra = parsed
         if extra:
             return cli.usage_error(Options, f"a notebook takes no arguments: {' '.join(extra)}")
+    elif opts.output is not None:
+        return cli.usage_error(Options, "--output is for notebooks (NAME.ipynb)")
     try:
         return run_script(rest[0], rest[1:], opts.seed, opts.mixed_precision, output=opts.output)
     except KeyboardInterrupt as e:

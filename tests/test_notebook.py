@@ -313,3 +313,20 @@ def test_importing_tf1_mnist_stays_light() -> None:
         check=True,
     )
     assert proc.stdout.split() == ["load_ipython_extension", "False"]
+
+
+def test_a_kernel_that_dies_is_one_line(tmp_path: Path) -> None:
+    """A cell that ends the kernel's process (as an out-of-memory kill does): one line naming
+    the cell; the cells after it do not run; the executed copy keeps the cells before it."""
+    notebook = write_notebook(
+        tmp_path / "dies.ipynb", "print('before')", "import os\nos._exit(3)", "print('after')"
+    )
+    proc = legacy(str(notebook), cwd=tmp_path)
+    assert proc.returncode == 1
+    assert proc.stdout.split() == ["before"]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"error: {notebook}: cell In [2]: the kernel died (out of memory, or a crash in "
+        "native code)"
+    )
+    nb = nbformat.read(str(tmp_path / "dies.tf1.ipynb"), as_version=4)
+    assert nb.cells[1].outputs[0].text == "before\n"

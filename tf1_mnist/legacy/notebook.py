@@ -32,7 +32,12 @@ JUPYTER_MODULES = ("nbformat", "nbclient", "ipykernel")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 CELL_LINE = re.compile(r"Cell In\s*\[(\d+)\], line (\d+)")
 # Errors whose message already says what to do: no traceback before the `error:` line.
-EXPLAINED = {"DataError", Refusal.__name__, *(c.__name__ for c in Refusal.__subclasses__())}
+EXPLAINED = {
+    "DataError",
+    "DeadKernelError",
+    Refusal.__name__,
+    *(c.__name__ for c in Refusal.__subclasses__()),
+}
 
 
 def is_notebook(path: Path, source: str) -> bool:
@@ -285,35 +290,50 @@ def run_notebook(
     failed: tuple[int, Any] | None = None
     # debugpy's start-up warning about frozen modules is the kernel's noise, not the notebook's
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
-    with client.setup_kernel(env=env):
-        client.nb = nbformat.v4.new_notebook(cells=[setup])  # nbclient stores cells by index
-        try:
-            client.execute_cell(setup, 0, store_history=False)
-        except CellExecutionError:
-            error = _error_output(setup)
-            print(ANSI.sub("", "\n".join(error.get("traceback", []))), file=sys.stderr)
-            print(f"error: {notebook}: the kernel could not be prepared", file=sys.stderr)
-            return 1
-        finally:
-            client.nb = nb
-        for index, cell in enumerate(nb.cells):
+    try:
+        with client.setup_kernel(env=env):
+            client.nb = nbformat.v4.new_notebook(cells=[setup])  # nbclient stores cells by index
             try:
-                client.execute_cell(cell, index)
+                client.execute_cell(setup, 0, store_history=False)
             except CellExecutionError:
-                failed = (index, cell)
-                break
-            except DeadKernelError:
-                failed = (index, cell)
-                cell.outputs.append(
-                    nbformat.v4.new_output(
-                        "error", ename="DeadKernelError", evalue="the kernel died", traceback=[]
+                error = _error_output(setup)
+                print(ANSI.sub("", "\n".join(error.get("traceback", []))), file=sys.stderr)
+                print(f"error: {notebook}: the kernel could not be prepared", file=sys.stderr)
+                return 1
+            finally:
+                client.nb = nb
+            for index, cell in enumerate(nb.cells):
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError:
+                    failed = (index, cell)
+                    break
+                except DeadKernelError:
+                    failed = (index, cell)
+                    cell.outputs.append(
+                        nbformat.v4.new_output(
+                            "error",
+                            ename="DeadKernelError",
+                            evalue="the kernel died (out of memory, or a crash in native code)",
+                            traceback=[],
+                        )
                     )
-                )
-                break
+                    break
+    except (RuntimeError, TimeoutError) as e:  # the kernel did not start, or its channels broke
+        print(
+            f"error: {notebook}: the Jupyter kernel failed ({type(e).__name__}: {e})",
+            file=sys.stderr,
+        )
+        return 1
     if failed is None:
         _write(nb, None, target)
         return 0
-    code, message = _report(Path(notebook), *failed, not_installed or {})
+    index, cell = failed
+    if cell.get("execution_count") is None:  # the kernel died before it numbered the cell
+        cell.execution_count = sum(
+            1 for c in nb.cells[: index + 1] if c.cell_type == "code" and c.source.strip()
+        )
+    code, message = _report(Path(notebook), index, cell, not_installed or {})
     _write(nb, failed, target)
     print(message, file=sys.stderr)
     return code

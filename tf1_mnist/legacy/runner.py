@@ -230,7 +230,8 @@ def main(argv: list[str] | None = None) -> int:
     if not rest:
         return cli.usage_error(Options, "name the script to run")
     if rest[0].lower().endswith(".ipynb"):  # takes no arguments: our flags may follow it
-        ours = [a for a in argv if a is not rest[0]]
+        at = argv.index(rest[0])
+        ours = argv[:at] + argv[at + 1 :]
         parsed = cli.front_end(Options, ours, prog="tf1_mnist.legacy", doc=__doc__)
         if isinstance(parsed, int):
             return parsed

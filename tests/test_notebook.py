@@ -330,3 +330,21 @@ def test_a_kernel_that_dies_is_one_line(tmp_path: Path) -> None:
     )
     nb = nbformat.read(str(tmp_path / "dies.tf1.ipynb"), as_version=4)
     assert nb.cells[1].outputs[0].text == "before\n"
+
+
+def test_tf_app_run_in_a_cell_ends_the_run_with_its_code(tmp_path: Path) -> None:
+    """`tf.app.run()` pasted into a notebook: main runs, its exit code is the run's (as for a
+    script), the cells after it do not run, and no traceback or IPython prompt advice."""
+    notebook = write_notebook(
+        tmp_path / "app_run.ipynb",
+        "import tensorflow as tf\n\ndef main(_):\n    print('main ran')\n    return 4\n\n"
+        "tf.app.run()",
+        "print('after')",
+    )
+    proc = legacy(str(notebook), cwd=tmp_path)
+    assert proc.returncode == 4, proc.stderr
+    assert proc.stdout.split() == ["main", "ran"]
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f"note: {notebook}: cell In [1]: the notebook exited (SystemExit: 4); later cells not run"
+    )
+    assert "Traceback" not in proc.stderr and "To exit" not in proc.stderr

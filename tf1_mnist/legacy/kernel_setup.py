@@ -15,6 +15,7 @@ import ast
 import contextlib
 import re
 import sys
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,8 @@ def prepare(
     installed.  ``notebook``: the notebook's path (its folder is where ``import numpy`` gets
     NumPy 1.x spellings; a live session uses the working folder)."""
     tf = install(mixed_precision)
+    # IPython's advice on SystemExit is for a person at a prompt; the runner reports the exit.
+    warnings.filterwarnings("ignore", message="To exit: use 'exit', 'quit', or Ctrl-D.")
     if not quiet.verbose() and not quiet._filter:
         _noise_filter.enter_context(quiet.run_noise_filtered())
     path = Path(notebook).resolve() if notebook else Path.cwd() / "notebook.ipynb"

@@ -373,8 +373,12 @@ def _report(
     if line is not None:
         where += f", line {line}"
     name, value = error.get("ename", "Error"), error.get("evalue", "")
-    if name == "SystemExit" and value in ("", "0", "None"):
-        return 0, f"note: {where}: the notebook exited (SystemExit); later cells not run"
+    if name == "SystemExit":  # tf.app.run() or sys.exit(): the exit code, as for a script
+        code = int(value) if value.lstrip("-").isdigit() else (0 if value in ("", "None") else 1)
+        return (
+            code,
+            f"note: {where}: the notebook exited (SystemExit: {value or 0}); later cells not run",
+        )
     explained = _explain(error, notebook, not_installed)
     if explained is None:
         traceback = "\n".join(error.get("traceback", []))

@@ -89,7 +89,7 @@ ALLOWED = {
     "training": {"support", "input_data", "training"},
     "post": {"support", "input_data", "training"},
     "command": {"support", "input_data", "training", "post", "legacy", "command"},
-    "package": set(),
+    "package": {"support", "legacy"},  # the IPython extension, imported when loaded
 }
 
 

@@ -8,17 +8,23 @@ its forms (``print``, ``print x,``, ``print >>f, x``), ``exec "code"``, ``xrange
 indentation mixing tabs and spaces, which Python 2 read with a tab as 8 columns and Python 3
 refuses (``expand_tabs``).
 Every edit stays on its line, so tracebacks and messages name the file's own line numbers.
+``/`` keeps Python 2's meaning, which 2to3 does not: between two ints it floors
+(``xrange(mnist.train.num_examples / 100)``), otherwise it divides (``compile_converted``).
 The result must compile; if it does not (backticks, a print the rules do not cover), the
 runner keeps its message asking for ``2to3``.  The file on disk is never touched.
 """
 
 from __future__ import annotations
 
+import ast
 import collections
 import io
+import numbers
 import re
+import sys
 import tokenize
 from collections.abc import Iterator
+from typing import Any
 
 RENAMED = {"xrange": "range", "raw_input": "input"}
 RENAMED_METHODS = {"iteritems": "items", "itervalues": "values", "iterkeys": "keys"}
@@ -239,3 +245,94 @@ def _rows_inside_strings(source: str) -> set[int]:
 def mixes_tabs(source: str) -> bool:
     """The indentation of ``source`` mixes tabs and spaces (what ``2to3`` leaves as it is)."""
     return expand_tabs(source)[1] > 0
+
+
+# ------------------------------------------------------------------------- Python 2's "/"
+
+DIVISION_HELPER = "__py2_div__"
+
+
+def py2_div(a: Any, b: Any) -> Any:
+    """``a / b`` as Python 2 computed it: floor division when both are integers (Python's,
+    NumPy's scalars and integer arrays), true division otherwise (floats, tensors)."""
+    if _integral(a) and _integral(b):
+        return a // b
+    return a / b
+
+
+def _integral(value: Any) -> bool:
+    if isinstance(value, numbers.Integral):  # bool and NumPy's integer scalars too
+        return True
+    np = sys.modules.get("numpy")  # no NumPy imported: no NumPy array to look at
+    return np is not None and isinstance(value, np.ndarray) and value.dtype.kind in "iub"
+
+
+class IntDivision(ast.NodeTransformer):
+    """``a / b`` -> ``__py2_div__(a, b)`` and ``x /= b`` -> ``x = __py2_div__(x, b)``, each
+    node keeping its line, so tracebacks still name the source's lines."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.Div):
+            return node
+        call = ast.Call(ast.Name(DIVISION_HELPER, ast.Load()), [node.left, node.right], [])
+        return ast.copy_location(call, node)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> ast.AST:
+        self.generic_visit(node)
+        if not isinstance(node.op, ast.Div) or not isinstance(
+            node.target, (ast.Name, ast.Attribute, ast.Subscript)
+        ):
+            return node
+        read = _as_load(node.target)
+        call = ast.Call(ast.Name(DIVISION_HELPER, ast.Load()), [read, node.value], [])
+        return ast.copy_location(ast.Assign([node.target], ast.copy_location(call, node)), node)
+
+
+def _as_load(target: ast.expr) -> ast.expr:
+    """A copy of an assignment target that reads it."""
+    copy = ast.parse(ast.unparse(target), mode="eval").body
+    for new, old in zip(ast.walk(copy), ast.walk(target), strict=False):
+        if hasattr(old, "lineno"):
+            ast.copy_location(new, old)
+    return copy
+
+
+def future_division(tree: ast.Module) -> bool:
+    """``from __future__ import division``: Python 2 code that already divides truly."""
+    return any(
+        isinstance(node, ast.ImportFrom)
+        and node.module == "__future__"
+        and any(alias.name == "division" for alias in node.names)
+        for node in tree.body
+    )
+
+
+def floor_int_division(tree: ast.Module) -> ast.Module:
+    """``tree`` with Python 2's ``/``, importing the helper it calls after the module's
+    docstring and ``__future__`` imports (so the code runs in any namespace)."""
+    if future_division(tree):
+        return tree
+    IntDivision().visit(tree)
+    position = 0
+    for position, node in enumerate(tree.body):  # noqa: B007 (the position is the result)
+        docstring = (
+            position == 0
+            and isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Constant)
+            and isinstance(node.value.value, str)
+        )
+        future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
+        if not (docstring or future):
+            break
+    else:
+        position = len(tree.body)
+    helper = ast.ImportFrom("tf1_mnist.legacy.python2", [ast.alias("py2_div", DIVISION_HELPER)], 0)
+    tree.body.insert(position, helper)
+    return ast.fix_missing_locations(tree)
+
+
+def compile_converted(source: str, filename: str) -> Any:
+    """The code object of converted Python 2 ``source``, ``/`` keeping Python 2's meaning."""
+    tree = ast.parse(source, filename)
+    return compile(floor_int_division(tree), filename, "exec", dont_inherit=True)

@@ -1,6 +1,7 @@
 """Run a TensorFlow 0.x/1.x-era MNIST script, unmodified, on TensorFlow 2.x.
 
     python -m tf1_mnist.legacy [--seed=N] old_tutorial.py [the script's own arguments]
+    python -m tf1_mnist.legacy old_tutorial.ipynb [--seed=N] [--output=PATH]   (``notebook``)
 
 Inside the script ``import tensorflow as tf`` is TensorFlow 1.x (``tf1_mnist.legacy.shim``):
 ``tf.compat.v1`` with v2 behaviour off, the 0.x names, ``tf.layers`` and ``tf.keras`` on Keras 2,
@@ -50,7 +51,7 @@ NOT_INSTALLED = {
 
 @dataclasses.dataclass
 class Options:
-    """``python -m tf1_mnist.legacy [flags] SCRIPT.py [the script's arguments]``"""
+    """``python -m tf1_mnist.legacy [flags] SCRIPT.py [its arguments] | NOTEBOOK.ipynb [flags]``"""
 
     seed: int | None = option(
         None,
@@ -61,6 +62,11 @@ class Options:
         False,
         "Run the script's sessions in mixed precision (float16 on a GPU, bfloat16 on a CPU "
         "with bfloat16 instructions); its variables and checkpoints stay float32.",
+    )
+    output: str | None = option(
+        None,
+        "A notebook only: where to write the executed notebook (default: NAME.tf1.ipynb in "
+        "the working folder).",
     )
 
 
@@ -89,7 +95,7 @@ def _compile(path: Path, source: str) -> types.CodeType | str:
         original = error
     try:
         converted, edits = python2.convert(source)
-        code = compile(converted, str(path), "exec")
+        code = python2.compile_converted(converted, str(path))
     except (SyntaxError, ValueError, IndexError, python2.tokenize.TokenError) as e:
         code = None
         if isinstance(original, TabError) and isinstance(e, SyntaxError) and e.lineno:
@@ -124,8 +130,11 @@ def run_script(
     args: list[str],
     seed: int | None = None,
     mixed_precision: bool = False,
+    output: str | None = None,
 ) -> int:
     """Run ``script`` as ``python SCRIPT.py args`` would, on the TF1 shim; its exit code.
+    A notebook runs in a Jupyter kernel instead (``notebook``), its executed copy written to
+    ``output``.
 
     ``seed`` (added: old scripts are unseeded) seeds Python's and numpy's global generators,
     which ``input_data``'s shuffling uses, and the default graph's TensorFlow seed.
@@ -142,6 +151,12 @@ def run_script(
     except SourceEncodingError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
+    from tf1_mnist.legacy import notebook  # a notebook's JSON is never run as Python
+
+    if notebook.is_notebook(path, source):
+        return notebook.run_notebook(
+            script, source, seed, mixed_precision, output, not_installed=NOT_INSTALLED
+        )
     code = _compile(path, source)
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)
@@ -226,7 +241,18 @@ def main(argv: list[str] | None = None) -> int:
     opts, rest = parsed
     if not rest:
         return cli.usage_error(Options, "name the script to run")
+    if rest[0].lower().endswith(".ipynb"):  # takes no arguments: our flags may follow it
+        at = argv.index(rest[0])
+        ours = argv[:at] + argv[at + 1 :]
+        parsed = cli.front_end(Options, ours, prog="tf1_mnist.legacy", doc=__doc__)
+        if isinstance(parsed, int):
+            return parsed
+        opts, extra = parsed
+        if extra:
+            return cli.usage_error(Options, f"a notebook takes no arguments: {' '.join(extra)}")
+    elif opts.output is not None:
+        return cli.usage_error(Options, "--output is for notebooks (NAME.ipynb)")
     try:
-        return run_script(rest[0], rest[1:], seed=opts.seed, mixed_precision=opts.mixed_precision)
+        return run_script(rest[0], rest[1:], opts.seed, opts.mixed_precision, output=opts.output)
     except KeyboardInterrupt as e:
         return cli.report(e)

@@ -198,13 +198,13 @@ def _session(session_class: type, mixed_precision: bool) -> type:
     def __init__(self: Any, target: str = "", graph: Any = None, config: Any = None) -> None:
         import tensorflow as real_tf
 
-        from tf1_mnist.support import mixed_precision
+        from tf1_mnist.support import mixed_precision as precision  # not the flag's name
 
         placed = real_tf.compat.v1.ConfigProto()
         if config is not None:
             placed.CopyFrom(config)  # the script's own options, and these on top
         placed.allow_soft_placement = True
-        mixed_precision.apply(placed, mixed_precision)
+        precision.apply(placed, mixed_precision)
         session_class.__init__(self, target, graph, placed)
 
     return type(session_class.__name__, (session_class,), {"__init__": __init__})

@@ -79,7 +79,9 @@ def layer(module: str) -> str:
         return "post"
     if module in COMMANDS:
         return "command"
-    return module.removeprefix("tf1_mnist.") or "package"
+    if module == "tf1_mnist":
+        return "package"
+    return module.removeprefix("tf1_mnist.")
 
 
 ALLOWED = {

@@ -84,7 +84,9 @@ def test_a_folder_named_with_brackets_resumes_and_predicts(
     tmp_path: Path, synthetic_dir: Path
 ) -> None:
     work = tmp_path / "run[1]"
-    assert _softmax(work, synthetic_dir, "--max_steps=10").returncode == 0
+    assert _softmax(work, synthetic_dir, "--max_steps=10", "--save_every=1").returncode == 0
+    kept = sorted(p.name for p in (work / "ckpt" / "softmax").glob("softmax-*.index"))
+    assert len(kept) == 5, kept  # max_to_keep holds here too
     resumed = _softmax(work, synthetic_dir, "--max_steps=20")
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert "resuming at step 10" in resumed.stderr, resumed.stderr[-2000:]

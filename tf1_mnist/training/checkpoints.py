@@ -295,6 +295,23 @@ def training_lock(ckpt_dir: Path) -> Iterator[None]:
         os.close(fd)  # releases the lock; the file stays (deleting it would race)
 
 
+def forget_dropped(prefix: str) -> None:
+    """What ``Saver(max_to_keep=...)`` fails to do in a folder named with glob characters (its
+    deletion looks the files up as a pattern): delete the checkpoints of ``prefix``'s name older
+    than every one the state file still names."""
+    if not GLOB_CHARACTERS & set(prefix):
+        return
+    folder = Path(os.path.dirname(prefix))
+    base = re.escape(re.sub(r"-\d+$", "", os.path.basename(prefix)))
+    kept = [_step(p) for p in named(folder)]
+    if not kept:
+        return
+    for path in folder.iterdir():
+        found = re.fullmatch(rf"{base}-(\d+)\.(index|meta|data-\d{{5}}-of-\d{{5}})", path.name)
+        if found and int(found.group(1)) < min(kept):
+            path.unlink(missing_ok=True)
+
+
 def remove_leftovers(ckpt_dir: Path, checkpoint_name: str) -> list[str]:
     """Delete what saves of ``checkpoint_name`` that were killed (kill -9, a power cut) left
     behind: TensorFlow's ``.tempstate`` files, the state file's temporary copies, and data

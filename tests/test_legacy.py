@@ -426,16 +426,24 @@ REFUSALS = [
         "tf_upgrade_v2",
     ),
     (
-        "est = tf.estimator.DNNClassifier",
-        "`tf.estimator` (TensorFlow 1.3-1.15",
-        "a graph trained in a Session",
+        "est = tf.estimator.BoostedTreesClassifier",
+        "`tf.estimator.BoostedTreesClassifier` is not provided",
+        "which provides Estimator, EstimatorSpec",
     ),
-    ("import tensorflow.estimator", "was removed in TensorFlow 2.16", "Keras model"),
-    ("from tensorflow_estimator import estimator", "`tf.estimator`", "Keras model"),
     (
-        "clf = tf.contrib.learn.DNNClassifier",
-        "`tf.contrib.learn.DNNClassifier`: ",
-        "went with tf.estimator",
+        "from tensorflow.estimator import BaselineClassifier",
+        "`tf.estimator.BaselineClassifier` is not provided",
+        "which provides Estimator",
+    ),
+    (
+        "from tensorflow_estimator.python.estimator.canned import boosted_trees",
+        "`import tensorflow_estimator.python.estimator.canned.boosted_trees` is not provided",
+        "which provides Estimator",
+    ),
+    (
+        "mon = tf.contrib.learn.monitors.ValidationMonitor",
+        "`tf.contrib.learn.monitors`: ",
+        "rewrite the rest with tf.estimator",
     ),
     (
         "import sklearn.svm",
@@ -509,7 +517,7 @@ def test_contrib_parts_resolve_in_every_form(tmp_path: Path) -> None:
             "assert read_data_sets is input_data.read_data_sets is reader.read_data_sets\n"
             "assert tf.contrib.learn.datasets.mnist.read_data_sets is read_data_sets\n"
             "assert tf.contrib.framework.arg_scope is slim.arg_scope\n"
-            "assert not hasattr(tf.contrib, 'no_such_part') and not hasattr(tf, 'estimator')\n"
+            "assert not hasattr(tf.contrib, 'no_such_part') and hasattr(tf, 'estimator')\n"
             "print('ok')\n"
         ),
     )

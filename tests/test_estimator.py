@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 from conftest import event_steps, run_cli
 
 SCRIPTS = Path(__file__).parent / "legacy_scripts"
@@ -237,3 +238,22 @@ def test_codelab_helper_runs_headless_from_another_folder(tmp_path: Path) -> Non
     figure = tmp_path / "codelab_softmax_figure_1.png"
     assert figure.is_file() and figure.stat().st_size > 1000
     assert f"figure saved (no display): {figure}" in proc.stderr
+
+
+@pytest.mark.slow
+def test_premade_dnn_classifier_reaches_its_accuracy_on_mnist(
+    tmp_path: Path, mnist_dir: Path
+) -> None:
+    """The premade-estimator MNIST tutorial's shape: DNNClassifier + train_and_evaluate on the
+    real MNIST via tf.contrib.learn.datasets.load_dataset('mnist'); 3000 steps of 50."""
+    proc = legacy(
+        str(SCRIPTS / "dnn_mnist_2018.py"),
+        str(tmp_path / "model"),
+        "3000",
+        cwd=tmp_path,
+        env={"TF1_MNIST_DATA_DIR": str(mnist_dir)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    accuracy = float(re.search(r"Test Accuracy: ([0-9.]+)%", proc.stdout).group(1))
+    assert accuracy >= 93.0
+    assert event_steps(tmp_path / "model" / "eval", "accuracy") == [1000, 2000, 3000]

@@ -165,6 +165,12 @@ for old, new in json.loads(sys.argv[1]):
     got, want = sess.run(eval(old)), eval(new)
     want = sess.run(want) if hasattr(want, "graph") else np.asarray(want)
     out["ops"][old] = bool(np.shape(got) == np.shape(want) and np.allclose(got, want))
+with tf.Graph().as_default():  # 0.x: every variable was global, epoch counters too
+    tf.Variable(1.0)
+    tf.Variable(2.0, collections=[tf.GraphKeys.LOCAL_VARIABLES])
+    with tf.Session() as init_sess:
+        init_sess.run(tf.initialize_all_variables())
+        uninitialized = list(init_sess.run(tf.report_uninitialized_variables()))
 pairs = {
     "scalar_summary": (tf.scalar_summary, tf.summary.scalar),
     "histogram_summary": (tf.histogram_summary, tf.summary.histogram),
@@ -173,7 +179,7 @@ pairs = {
     "merge_summary": (tf.merge_summary, tf.summary.merge),
     "merge_all_summaries": (tf.merge_all_summaries, tf.summary.merge_all),
     "train.SummaryWriter": (tf.train.SummaryWriter, tf.summary.FileWriter),
-    "initialize_all_variables": (tf.initialize_all_variables, tf.global_variables_initializer),
+    "initialize_all_variables": (uninitialized, []),
     "initialize_variables": (tf.initialize_variables, tf.variables_initializer),
     "initialize_local_variables": (
         tf.initialize_local_variables, tf.local_variables_initializer),
@@ -437,7 +443,7 @@ REFUSALS = [
     ),
     (
         "from tensorflow_estimator.python.estimator.canned import boosted_trees",
-        "`import tensorflow_estimator.python.estimator.canned.boosted_trees` is not provided",
+        "estimator.canned.boosted_trees` is not provided",
         "which provides Estimator",
     ),
     (

@@ -4,8 +4,9 @@
 or removed: the 0.x names 1.0 renamed (``tf.mul``, ``tf.scalar_summary``, ``tf.nn.rnn``, ...),
 ``tf.app.flags`` read before parsing, the ``tf.contrib`` parts with an exact 1.x equivalent
 (``tf1_mnist.legacy.contrib``), TensorFlow's tutorial modules ``input_data`` and ``mnist``, and
-``tf.keras.datasets.mnist`` reading the local MNIST.  Whatever cannot work (``tf.estimator``,
-the rest of ``tf.contrib``) raises a :class:`Refusal` whose message names a replacement.
+``tf.keras.datasets.mnist`` reading the local MNIST, and ``tf.estimator``
+(``tf1_mnist.legacy.estimator``, on TensorFlow's own session hooks).  Whatever cannot work (the
+rest of ``tf.contrib``) raises a :class:`Refusal` whose message names a replacement.
 """
 
 from __future__ import annotations

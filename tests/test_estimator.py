@@ -16,6 +16,8 @@ import numpy as np
 import pytest
 from conftest import event_steps, run_cli
 
+from tf1_mnist.support.compat import tf
+
 SCRIPTS = Path(__file__).parent / "legacy_scripts"
 
 
@@ -88,7 +90,10 @@ def test_premade_classifiers_and_train_and_evaluate(tmp_path: Path) -> None:
         "'average_loss', 'global_step', 'label/mean', 'loss', 'precision', "
         "'prediction/mean', 'recall']" in out
     )
-    assert "predict keys: ['class_ids', 'classes', 'logits', 'probabilities']" in out
+    assert (
+        "predict keys: ['all_class_ids', 'all_classes', 'class_ids', 'classes', 'logits', "
+        "'probabilities']" in out
+    )
     predicted = re.search(r"predicted classes: (\[.*\])", out).group(1)
     true = re.search(r"true classes: (\[.*\])", out).group(1)
     assert sum(p == t for p, t in zip(eval(predicted), eval(true), strict=True)) >= 3
@@ -153,11 +158,12 @@ def test_every_estimator_import_form_is_the_same_object(tmp_path: Path) -> None:
 def test_gpu_question_control_flow_ops_and_slim_batch_norm(tmp_path: Path) -> None:
     """tf.test.is_built_with_cuda() answers whether a GPU is usable (none here: NHWC, which a
     CPU runs); control_flow_ops.cond/.case; tf.contrib.layers.batch_norm through tf_slim."""
+    gpu = bool(tf.config.list_physical_devices("GPU"))
     proc = legacy(str(SCRIPTS / "idioms_cuda_cond_2017.py"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.splitlines() == [
-        "data_format channels_last",
-        "conv+bn (2, 26, 26, 4)",
+        f"data_format {'channels_first' if gpu else 'channels_last'}",
+        f"conv+bn {(2, 4, 26, 26) if gpu else (2, 26, 26, 4)}",
         "cond 6.0 -4.0",
         "case 10.0 2.0",
     ]

@@ -158,6 +158,10 @@ class _Head:
     def predictions(self, logits: Any) -> dict[str, Any]:
         if self.n_classes is None:
             return {"predictions": logits}
+        all_class_ids = tf.tile(
+            tf.range(self.n_classes, dtype=tf.int64)[None, :], [tf.shape(logits)[0], 1]
+        )
+        every_class = {"all_class_ids": all_class_ids, "all_classes": self._classes(all_class_ids)}
         if self.n_classes == 2:
             logistic = tf.sigmoid(logits)
             class_ids = tf.cast(tf.greater(logits, 0.0), tf.int64)
@@ -167,6 +171,7 @@ class _Head:
                 "probabilities": tf.concat([1.0 - logistic, logistic], axis=1),
                 "class_ids": class_ids,
                 "classes": self._classes(class_ids),
+                **every_class,
             }
         class_ids = tf.expand_dims(tf.argmax(logits, axis=1), axis=1)
         return {
@@ -174,6 +179,7 @@ class _Head:
             "probabilities": tf.nn.softmax(logits),
             "class_ids": class_ids,
             "classes": self._classes(class_ids),
+            **every_class,
         }
 
     def create_spec(

@@ -235,8 +235,8 @@ def test_seed_reaches_the_graphs_a_script_makes(tmp_path: Path) -> None:
 
 def test_codelab_helper_runs_headless_from_another_folder(tmp_path: Path) -> None:
     """The codelab's chart helper: its style file by a name relative to its own folder,
-    canvas.set_window_title and legend.draggable (matplotlib removed both), the training run
-    inside the FuncAnimation step, and the final figure saved instead of shown."""
+    canvas.set_window_title, legend.draggable and ax.collections.remove (matplotlib removed
+    them), the training run inside the FuncAnimation step, and the final figure saved."""
     proc = legacy(str(SCRIPTS / "codelab_2017" / "codelab_softmax.py"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "steps trained: 100" in proc.stdout

@@ -118,8 +118,9 @@ _animations: list[Any] = []
 
 def era_matplotlib(script_dir: Path) -> None:
     """The matplotlib API of the TF1 era where it moved: ``canvas.set_window_title`` (removed
-    in 3.6), ``legend.draggable`` (3.2), and style files named relative to the script's folder
-    (the codelab's ``tensorflowvisu.mplstyle``, wherever the script is run from)."""
+    in 3.6), ``legend.draggable`` (3.2), ``ax.collections.remove`` (3.5), and style files named
+    relative to the script's folder (the codelab's ``tensorflowvisu.mplstyle``, wherever the
+    script is run from)."""
 
     def patch_matplotlib(matplotlib: Any) -> None:
         from matplotlib import animation, backend_bases, legend, style
@@ -136,6 +137,13 @@ def era_matplotlib(script_dir: Path) -> None:
                     not self.get_draggable() if state is None else state, use_blit, update
                 )
             )
+        # `ax.collections.remove(c)` (the codelab empties its histograms so): the axes' lists
+        # became read-only views in 3.5; removing the artist is what the call did.
+        from matplotlib.axes import _base
+
+        artist_list = _base._AxesBase.ArtistList
+        if not hasattr(artist_list, "remove"):
+            artist_list.remove = lambda self, artist: artist.remove()
         real_use = style.use
 
         def use(names: Any) -> None:

@@ -28,6 +28,9 @@ class DataVis:
             for k in range(freq):
                 compute_step(i * freq + k)
                 plt.pause(0.001)
+            for band in list(self.ax.collections):  # last frame's band, as the codelab does
+                self.ax.collections.remove(band)
+            self.ax.fill_between(self.x, [a - 0.05 for a in self.acc], self.acc, alpha=0.3)
             self.line.set_data(self.x, self.acc)
             self.ax.set_xlim(0, max(self.x) + 1)
             return (self.line,)

@@ -165,6 +165,12 @@ for old, new in json.loads(sys.argv[1]):
     got, want = sess.run(eval(old)), eval(new)
     want = sess.run(want) if hasattr(want, "graph") else np.asarray(want)
     out["ops"][old] = bool(np.shape(got) == np.shape(want) and np.allclose(got, want))
+with tf.Graph().as_default():  # 0.x: every variable was global, epoch counters too
+    tf.Variable(1.0)
+    tf.Variable(2.0, collections=[tf.GraphKeys.LOCAL_VARIABLES])
+    with tf.Session() as init_sess:
+        init_sess.run(tf.initialize_all_variables())
+        uninitialized = list(init_sess.run(tf.report_uninitialized_variables()))
 pairs = {
     "scalar_summary": (tf.scalar_summary, tf.summary.scalar),
     "histogram_summary": (tf.histogram_summary, tf.summary.histogram),
@@ -173,7 +179,7 @@ pairs = {
     "merge_summary": (tf.merge_summary, tf.summary.merge),
     "merge_all_summaries": (tf.merge_all_summaries, tf.summary.merge_all),
     "train.SummaryWriter": (tf.train.SummaryWriter, tf.summary.FileWriter),
-    "initialize_all_variables": (tf.initialize_all_variables, tf.global_variables_initializer),
+    "initialize_all_variables": (uninitialized, []),
     "initialize_variables": (tf.initialize_variables, tf.variables_initializer),
     "initialize_local_variables": (
         tf.initialize_local_variables, tf.local_variables_initializer),
@@ -426,16 +432,24 @@ REFUSALS = [
         "tf_upgrade_v2",
     ),
     (
-        "est = tf.estimator.DNNClassifier",
-        "`tf.estimator` (TensorFlow 1.3-1.15",
-        "a graph trained in a Session",
+        "est = tf.estimator.BoostedTreesClassifier",
+        "`tf.estimator.BoostedTreesClassifier` is not provided",
+        "which provides Estimator, EstimatorSpec",
     ),
-    ("import tensorflow.estimator", "was removed in TensorFlow 2.16", "Keras model"),
-    ("from tensorflow_estimator import estimator", "`tf.estimator`", "Keras model"),
     (
-        "clf = tf.contrib.learn.DNNClassifier",
-        "`tf.contrib.learn.DNNClassifier`: ",
-        "went with tf.estimator",
+        "from tensorflow.estimator import BaselineClassifier",
+        "`tf.estimator.BaselineClassifier` is not provided",
+        "which provides Estimator",
+    ),
+    (
+        "from tensorflow_estimator.python.estimator.canned import boosted_trees",
+        "estimator.canned.boosted_trees` is not provided",
+        "which provides Estimator",
+    ),
+    (
+        "mon = tf.contrib.learn.monitors.ValidationMonitor",
+        "`tf.contrib.learn.monitors`: ",
+        "rewrite the rest with tf.estimator",
     ),
     (
         "import sklearn.svm",
@@ -509,7 +523,7 @@ def test_contrib_parts_resolve_in_every_form(tmp_path: Path) -> None:
             "assert read_data_sets is input_data.read_data_sets is reader.read_data_sets\n"
             "assert tf.contrib.learn.datasets.mnist.read_data_sets is read_data_sets\n"
             "assert tf.contrib.framework.arg_scope is slim.arg_scope\n"
-            "assert not hasattr(tf.contrib, 'no_such_part') and not hasattr(tf, 'estimator')\n"
+            "assert not hasattr(tf.contrib, 'no_such_part') and hasattr(tf, 'estimator')\n"
             "print('ok')\n"
         ),
     )

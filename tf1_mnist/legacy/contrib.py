@@ -14,7 +14,7 @@ import types
 from typing import Any
 
 from tf1_mnist import input_data
-from tf1_mnist.legacy.namespace import ESTIMATOR, Lazy, Namespace, package_module
+from tf1_mnist.legacy.namespace import Lazy, Namespace, package_module
 
 UNSUPPORTED = {
     "factorization": "`tf.contrib.factorization` (k-means, WALS) has no TF 1.x core equivalent: "
@@ -24,9 +24,41 @@ UNSUPPORTED = {
     "boosted_trees": "`tf.contrib.boosted_trees` has no TF 1.x core equivalent (tf.estimator's "
     "BoostedTrees went with tf.estimator in TensorFlow 2.16): use scikit-learn's "
     "GradientBoostingClassifier (pip install scikit-learn)",
-    "learn": "`tf.contrib.learn`'s estimators went with tf.estimator: "
-    + ESTIMATOR.split(": ", 1)[1],
+    "learn": "`tf.contrib.learn` (TF 1.x) maps only the names with an exact tf.estimator "
+    "successor (RunConfig, Estimator, ModelFnOps, MetricSpec, DNNClassifier, LinearClassifier, "
+    "SKCompat, infer_real_valued_columns_from_input, datasets): rewrite the rest with "
+    "tf.estimator",
 }
+
+
+def _learn(name: str) -> Lazy:
+    """A ``tf.contrib.learn`` name from the estimator package (loaded on first use)."""
+
+    def load() -> Any:
+        from tf1_mnist.legacy.estimator import learn
+
+        return learn.names()[name]
+
+    return Lazy(load)
+
+
+# tf.contrib.learn's names with an exact tf.estimator successor (tf1_mnist.legacy.estimator.learn).
+LEARN_NAMES = (
+    "RunConfig",
+    "Estimator",
+    "ModelFnOps",
+    "MetricSpec",
+    "ModeKeys",
+    "DNNClassifier",
+    "LinearClassifier",
+    "SKCompat",
+    "infer_real_valued_columns_from_input",
+    "infer_real_valued_columns_from_input_fn",
+)
+
+
+def _learn_names() -> dict[str, Lazy]:
+    return {name: _learn(name) for name in LEARN_NAMES}
 
 
 def refusal(parts: list[str]) -> str:
@@ -55,9 +87,27 @@ def _slim() -> Any:
 
     if not hasattr(ops, "Tensor"):
         ops.Tensor = tf.Tensor
+    _legacy_layers_path()
     import tf_slim
 
     return tf_slim
+
+
+def _legacy_layers_path() -> None:
+    """``tensorflow.python.layers.normalization`` (tf_slim's batch_norm builds its layer there)
+    loads ``tf_keras.legacy_tf_layers.normalization``, a path tf-keras keeps under ``src``."""
+    import importlib
+    import sys
+
+    if "tf_keras.legacy_tf_layers" in sys.modules:
+        return
+    try:
+        layers = importlib.import_module("tf_keras.src.legacy_tf_layers")
+        normalization = importlib.import_module("tf_keras.src.legacy_tf_layers.normalization")
+    except ImportError:
+        return
+    sys.modules["tf_keras.legacy_tf_layers"] = layers
+    sys.modules["tf_keras.legacy_tf_layers.normalization"] = normalization
 
 
 def _mnist_reader() -> types.ModuleType:
@@ -101,10 +151,24 @@ def namespace(v1: Any) -> Namespace:
         {"datasets": datasets},
         missing=_missing("learn"),
     )
+    model_fn = Namespace(
+        "tensorflow.contrib.learn.python.learn.estimators.model_fn",
+        package_module("model_fn"),
+        {"ModelFnOps": _learn("ModelFnOps"), "ModeKeys": _learn("ModeKeys")},
+        missing=_missing("learn.python.learn.estimators.model_fn"),
+    )
+    estimators = Namespace(
+        "tensorflow.contrib.learn.python.learn.estimators",
+        package_module("estimators"),
+        {"model_fn": model_fn, **_learn_names()},
+        missing=_missing("learn.python.learn.estimators"),
+    )
+    learn_python_learn._extra.update(estimators=estimators, **_learn_names())
     learn = Namespace(
         "tensorflow.contrib.learn",
         package_module("learn"),
         {
+            **_learn_names(),
             "datasets": datasets,
             "python": Namespace(
                 "tensorflow.contrib.learn.python",
@@ -128,7 +192,12 @@ def namespace(v1: Any) -> Namespace:
     slim = Lazy(_slim)
     parts = {
         "rnn": rnn,
-        "layers": Namespace("tensorflow.contrib.layers", slim, missing=_missing("layers")),
+        "layers": Namespace(
+            "tensorflow.contrib.layers",
+            slim,
+            {"real_valued_column": _learn("real_valued_column")},
+            missing=_missing("layers"),
+        ),
         "slim": Namespace("tensorflow.contrib.slim", slim, missing=_missing("slim")),
         "framework": Namespace("tensorflow.contrib.framework", slim, missing=_missing("framework")),
         "losses": Namespace(

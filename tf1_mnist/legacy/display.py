@@ -71,6 +71,7 @@ def install(workdir: Path, stem: str) -> None:
                 print(f"figure saved (no display): {path}", file=sys.stderr)
 
         def show(*args: Any, **kwargs: Any) -> None:
+            _drive_animations(pyplot)
             save_figures()
             pyplot.close("all")  # what closing the windows did
 
@@ -88,3 +89,87 @@ def install(workdir: Path, stem: str) -> None:
         pyplot.pause = lambda interval: None  # Agg's pause only sleeps
 
     sys.meta_path.insert(0, _AfterImport("matplotlib.pyplot", patch))
+
+
+def _drive_animations(pyplot: Any) -> None:
+    """Run each finite ``FuncAnimation`` of an open figure to its last frame: the codelab's
+    training happens inside the animation's step function, which only a window's timer
+    would call."""
+    import matplotlib.animation as animation
+
+    open_figures = set(pyplot.get_fignums())
+    for anim in list(_animations):
+        frames = getattr(anim, "_save_count", None)
+        figure = getattr(anim, "_fig", None)
+        if not isinstance(frames, int) or figure is None or figure.number not in open_figures:
+            continue
+        _animations.remove(anim)
+        figure.canvas.mpl_disconnect(anim._first_draw_id)  # no timer-driven start on savefig
+        anim._draw_was_started = True
+        if anim._init_func is not None:
+            anim._init_func()
+        for frame in anim.new_frame_seq():
+            anim._func(frame, *anim._args)
+    del animation
+
+
+_animations: list[Any] = []
+
+
+def era_matplotlib(script_dir: Path) -> None:
+    """The matplotlib API of the TF1 era where it moved: ``canvas.set_window_title`` (removed
+    in 3.6), ``legend.draggable`` (3.2), ``ax.collections.remove`` (3.5), and style files named
+    relative to the script's folder (the codelab's ``tensorflowvisu.mplstyle``, wherever the
+    script is run from)."""
+
+    def patch_matplotlib(matplotlib: Any) -> None:
+        from matplotlib import animation, backend_bases, legend, style
+
+        def set_window_title(canvas: Any, title: str) -> None:
+            if canvas.manager is not None:
+                canvas.manager.set_window_title(title)
+
+        if not hasattr(backend_bases.FigureCanvasBase, "set_window_title"):
+            backend_bases.FigureCanvasBase.set_window_title = set_window_title
+        if not hasattr(legend.Legend, "draggable"):
+            legend.Legend.draggable = lambda self, state=None, use_blit=False, update="loc": (
+                self.set_draggable(
+                    not self.get_draggable() if state is None else state, use_blit, update
+                )
+            )
+        # `ax.collections.remove(c)` (the codelab empties its histograms so): the axes' lists
+        # became read-only views in 3.5; removing the artist is what the call did.
+        from matplotlib.axes import _base
+
+        artist_list = _base._AxesBase.ArtistList
+        if not hasattr(artist_list, "remove"):
+            artist_list.remove = lambda self, artist: artist.remove()
+        real_use = style.use
+
+        def use(names: Any) -> None:
+            listed = [names] if isinstance(names, (str, Path, dict)) else list(names)
+            resolved = []
+            for name in listed:
+                if (
+                    isinstance(name, (str, Path))
+                    and not Path(name).exists()
+                    and (script_dir / name).exists()
+                ):
+                    name = str(script_dir / name)
+                resolved.append(name)
+            real_use(resolved)
+
+        style.use = use
+        matplotlib.style.use = use
+        real_init = animation.FuncAnimation.__init__
+
+        def init(self: Any, *args: Any, **kwargs: Any) -> None:
+            real_init(self, *args, **kwargs)
+            _animations.append(self)
+
+        animation.FuncAnimation.__init__ = init
+
+    if "matplotlib" in sys.modules:
+        patch_matplotlib(sys.modules["matplotlib"])
+    elif not any(isinstance(f, _AfterImport) and f.name == "matplotlib" for f in sys.meta_path):
+        sys.meta_path.insert(0, _AfterImport("matplotlib", patch_matplotlib))

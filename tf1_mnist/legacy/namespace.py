@@ -27,14 +27,6 @@ class RefusedImport(Refusal, ImportError):
     """``import tensorflow.<module>`` that cannot be provided."""
 
 
-ESTIMATOR = (
-    "`tf.estimator` (TensorFlow 1.3-1.15, and 2.x up to 2.15) was removed in TensorFlow 2.16, "
-    "and the last tensorflow-estimator (2.15) does not import on today's TensorFlow: rewrite "
-    "the model_fn as a graph trained in a Session (as `python -m tf1_mnist.fc` does) or as a "
-    "Keras model"
-)
-
-
 class Namespace(types.ModuleType):
     """A module that forwards to ``target`` after ``extra``; ``refused`` names raise clearly,
     and so does any name ``target`` lacks (with ``missing(name)``'s message if given).

@@ -12,7 +12,9 @@ code and every other library see NumPy unchanged.
 from __future__ import annotations
 
 import builtins
+import ctypes
 import functools
+import gc
 import sys
 import types
 from collections.abc import Callable
@@ -133,9 +135,29 @@ _proxy.__path__ = list(np.__path__)
 _proxy.__version__ = np.__version__
 
 
+def _tostring(self: Any, order: str = "C") -> bytes:
+    _notice("ndarray.tostring()", "ndarray.tobytes()")
+    return self.tobytes(order)
+
+
+def _add_tostring() -> None:
+    """``a.tostring()`` (every TFRecord writer of the era): NumPy 2 removed the method from
+    ndarray and the scalar types, which are C types whose attributes Python code cannot set;
+    their type dictionaries get it back, as ``tobytes``."""
+    for cls in (np.ndarray, np.generic):
+        if hasattr(cls, "tostring"):
+            continue
+        gc.get_referents(cls.__dict__)[0]["tostring"] = _tostring
+        ctypes.pythonapi.PyType_Modified(ctypes.py_object(cls))
+
+
 def install(script_dir: Path) -> None:
     """From now on, ``import numpy`` in code under ``script_dir`` gets the NumPy 1.x proxy."""
     _scope.append(script_dir.resolve())
+    # NumPy 2 prints a scalar as `np.float32(0.97)`; the era's scripts print dicts of them
+    # (an estimator's evaluate results) and their readers expect `0.97`.
+    np.set_printoptions(legacy="1.25")
+    _add_tostring()
     real_import: Callable = builtins.__import__
     if getattr(real_import, "numpy1_proxy", False):
         return

@@ -26,9 +26,9 @@ import types
 from pathlib import Path
 
 from tf1_mnist import input_data
-from tf1_mnist.legacy import display, numpy1, python2
+from tf1_mnist.legacy import display, downloads, numpy1, python2
 from tf1_mnist.legacy.namespace import Refusal
-from tf1_mnist.legacy.shim import install
+from tf1_mnist.legacy.shim import install, seed_every_graph
 from tf1_mnist.legacy.source import SourceEncodingError, read_source
 from tf1_mnist.support import cli, quiet
 from tf1_mnist.support.cli import option
@@ -137,7 +137,7 @@ def run_script(
     ``output``.
 
     ``seed`` (added: old scripts are unseeded) seeds Python's and numpy's global generators,
-    which ``input_data``'s shuffling uses, and the default graph's TensorFlow seed.
+    which ``input_data``'s shuffling uses, and the TensorFlow seed of every graph.
     """
     path = Path(script).resolve()
     if not path.is_file():
@@ -161,9 +161,11 @@ def run_script(
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)
         return 1
-    tf = install(mixed_precision)
+    install(mixed_precision)
     numpy1.install(path.parent)
     display.install(Path.cwd(), path.stem)
+    display.era_matplotlib(path.parent)
+    downloads.install()
     if seed is not None:
         import random
 
@@ -171,7 +173,7 @@ def run_script(
 
         random.seed(seed)
         np.random.seed(seed)
-        tf.set_random_seed(seed)
+        seed_every_graph(seed)
     sys.argv = [str(script), *args]
     sys.path.insert(0, str(path.parent))
     module = types.ModuleType("__main__")

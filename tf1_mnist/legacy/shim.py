@@ -4,8 +4,9 @@
 or removed: the 0.x names 1.0 renamed (``tf.mul``, ``tf.scalar_summary``, ``tf.nn.rnn``, ...),
 ``tf.app.flags`` read before parsing, the ``tf.contrib`` parts with an exact 1.x equivalent
 (``tf1_mnist.legacy.contrib``), TensorFlow's tutorial modules ``input_data`` and ``mnist``, and
-``tf.keras.datasets.mnist`` reading the local MNIST.  Whatever cannot work (``tf.estimator``,
-the rest of ``tf.contrib``) raises a :class:`Refusal` whose message names a replacement.
+``tf.keras.datasets.mnist`` reading the local MNIST, and ``tf.estimator``
+(``tf1_mnist.legacy.estimator``, on TensorFlow's own session hooks).  Whatever cannot work (the
+rest of ``tf.contrib``) raises a :class:`Refusal` whose message names a replacement.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any
 from tf1_mnist import input_data
 from tf1_mnist.legacy import contrib, keras_compat
 from tf1_mnist.legacy.namespace import (
-    ESTIMATOR,
+    Lazy,
     Namespace,
     Provided,
     RefusedImport,
@@ -59,13 +60,25 @@ def _renames(v1: Any) -> dict[str, Any]:
         "merge_summary": summary.merge,
         "merge_all_summaries": summary.merge_all,
         # variables
-        "initialize_all_variables": v1.global_variables_initializer,
+        "initialize_all_variables": _initialize_all_variables(v1),
         "initialize_variables": v1.variables_initializer,
         "initialize_local_variables": v1.local_variables_initializer,
         "initialize_all_tables": v1.tables_initializer,
         "all_variables": v1.global_variables,
         "VARIABLES": v1.GraphKeys.GLOBAL_VARIABLES,
     }
+
+
+def _initialize_all_variables(v1: Any) -> Callable:
+    """TF 0.x's ``initialize_all_variables()``: before 0.12 every variable was global, the
+    input producers' epoch counters too (now local variables), so it initialized them all."""
+
+    def initialize_all_variables() -> Any:
+        return v1.group(
+            v1.global_variables_initializer(), v1.local_variables_initializer(), name="init"
+        )
+
+    return initialize_all_variables
 
 
 def _old_concat(concat: Callable) -> Callable:
@@ -135,8 +148,13 @@ def _patch_rnn_module() -> None:
     module is TensorFlow's own, its two 0.x functions added under their old names; and
     ``tensorflow.python.ops.constant_op`` (0.x), which moved to ``framework``."""
     from tensorflow.python.framework import constant_op
-    from tensorflow.python.ops import rnn
+    from tensorflow.python.ops import cond, control_flow_case, control_flow_ops, rnn
 
+    # `control_flow_ops.cond`/`.case` (TF 1.x; tf_slim's batch_norm and data providers call
+    # them there): TensorFlow 2.13 moved them to their own modules.
+    for name, value in (("cond", cond.cond), ("case", control_flow_case.case)):
+        if not hasattr(control_flow_ops, name):
+            setattr(control_flow_ops, name, value)
     rnn.rnn = rnn.static_rnn
     rnn.bidirectional_rnn = rnn.static_bidirectional_rnn
     sys.modules.setdefault("tensorflow.python.ops.constant_op", constant_op)
@@ -286,8 +304,8 @@ class _Finder(importlib.abc.MetaPathFinder):
 
     def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> Any:
         parts = fullname.split(".")
-        if fullname.startswith("tensorflow_estimator"):
-            raise RefusedImport(ESTIMATOR, name=fullname)
+        if parts[0] == "tensorflow_estimator" or parts[:3] == ["tensorflow", "python", "estimator"]:
+            return _estimator_spec(fullname, self.tf)
         if parts[0] != "tensorflow" or len(parts) < 2:
             return None
         top = f"tensorflow.{parts[1]}"
@@ -343,11 +361,55 @@ class _LocalLoader(importlib.abc.MetaPathFinder):
         return importlib.machinery.ModuleSpec(fullname, Provided(input_data))
 
 
+def _estimator_spec(fullname: str, tf: Namespace) -> Any:
+    """``tensorflow.python.estimator...`` and ``tensorflow_estimator...``: TF 1.x's estimator
+    modules, answered by ``tf1_mnist.legacy.estimator`` (TensorFlow 2.16 has none)."""
+    from tf1_mnist.legacy import estimator
+
+    module = estimator.module_for(fullname, tf.estimator)
+    if module is None:
+        raise RefusedImport(estimator.missing_module(fullname), name=fullname)
+    return importlib.machinery.ModuleSpec(fullname, Provided(module))
+
+
 def _is_package(module: Any) -> bool:
     try:
         return bool(getattr(module, "__path__", None))
     except AttributeError:
         return False
+
+
+def _gpu_usable(real_tf: Any) -> Callable[[], bool]:
+    """``tf.test.is_built_with_cuda()``: every TensorFlow 2 wheel is, so the official models'
+    ``channels_first if is_built_with_cuda() else channels_last`` built NCHW convolutions a
+    CPU cannot run; what those programs meant was whether a GPU is usable."""
+
+    def is_built_with_cuda() -> bool:
+        return bool(real_tf.config.list_physical_devices("GPU"))
+
+    return is_built_with_cuda
+
+
+def seed_every_graph(seed: int) -> None:
+    """The graph-level seed of the default graph and of every graph made from now on (a
+    script's own ``with tf.Graph().as_default():``, an estimator's), as ``--seed`` promises."""
+    from tensorflow.python.framework import ops
+
+    real_init = ops.Graph.__init__
+
+    @functools.wraps(real_init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        self.seed = seed
+
+    ops.Graph.__init__ = __init__
+    ops.get_default_graph().seed = seed
+
+
+def _estimator_namespace() -> Namespace:
+    from tf1_mnist.legacy import estimator
+
+    return estimator.namespace()
 
 
 def install(mixed_precision: bool = False) -> types.ModuleType:
@@ -365,6 +427,9 @@ def install(mixed_precision: bool = False) -> types.ModuleType:
 
     v1 = real_tf.compat.v1
     real_tf.get_logger().setLevel("ERROR")  # before the deprecation notices of the next line
+    # TF 1.x's log lines once, as `INFO:tensorflow:...`: not again through the root logger,
+    # where absl's handler (installed by tf.app.run) would print each a second time.
+    real_tf.get_logger().propagate = False
     v1.disable_v2_behavior()
     _patch_rnn_module()
 
@@ -372,24 +437,30 @@ def install(mixed_precision: bool = False) -> types.ModuleType:
     models_rnn = _models_rnn(v1)
     flags = _flags_module(v1)
     app = Namespace("tensorflow.app", v1.app, {"flags": flags})
+    compat = Namespace("tensorflow.compat", v1.compat)
     tf = Namespace(
         "tensorflow",
         v1,
         dict(
             _renames(v1),
+            compat=compat,
+            estimator=Lazy(_estimator_namespace),
             nn=_nn(v1),
             train=train,
             app=app,
             flags=flags,
             contrib=contrib.namespace(v1),
             keras=keras_compat.namespace(v1),
-            types=Namespace("tensorflow.types", v1.dtypes),  # TF 0.5-0.6 kept dtypes there
+            types=Namespace("tensorflow.types", v1.dtypes),
+            test=Namespace(
+                "tensorflow.test", v1.test, {"is_built_with_cuda": _gpu_usable(real_tf)}
+            ),  # TF 0.5-0.6 kept dtypes there
             models=models_rnn["tensorflow.models"],
             Session=_session(v1.Session, mixed_precision),
             InteractiveSession=_session(v1.InteractiveSession, mixed_precision),
         ),
-        refused={"estimator": ESTIMATOR},
     )
+    compat._extra["v1"] = tf  # tf.compat.v1.estimator, tf.compat.v1.<0.x name>: the same tf
     # `import tensorflow.python...` finds TensorFlow's own modules; the API paths TensorFlow 2
     # adds (its v2 API, Keras 3's and tf-keras' v2 API) are left out: API modules are v1's.
     package_dir = os.path.dirname(real_tf.__file__)

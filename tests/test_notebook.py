@@ -188,19 +188,22 @@ def test_python2_notebook_and_a_failing_cell(tmp_path: Path) -> None:
 
 
 def test_refused_part_in_a_cell(tmp_path: Path) -> None:
-    """tf.estimator in a cell: the refusal's message, no traceback wall."""
+    """A tf.contrib part with no TF 1.x equivalent in a cell: the refusal's message, no
+    traceback wall."""
     notebook = write_notebook(
-        tmp_path / "estimator_2018.ipynb",
+        tmp_path / "kmeans_2017.ipynb",
         "import tensorflow as tf",
-        "feature_columns = []\n"
-        "classifier = tf.estimator.DNNClassifier([10], feature_columns, n_classes=10)",
+        "points = tf.placeholder(tf.float32, [None, 784])\n"
+        "kmeans = tf.contrib.factorization.KMeans(points, 10)",
     )
     proc = legacy(str(notebook), cwd=tmp_path)
     assert proc.returncode == 1
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
-    assert lines[-2].startswith(f"error: {notebook}: cell In [2], line 2: `tf.estimator`")
-    assert lines[-1].startswith("    classifier = tf.estimator.DNNClassifier")
+    assert lines[-2].startswith(
+        f"error: {notebook}: cell In [2], line 2: `tf.contrib.factorization`"
+    ), lines
+    assert lines[-1].startswith("    kmeans = tf.contrib.factorization.KMeans")
 
 
 @pytest.mark.parametrize(

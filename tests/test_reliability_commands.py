@@ -85,17 +85,19 @@ def _one_error_line(proc: subprocess.CompletedProcess) -> str:
 def test_output_paths_are_checked_before_the_work(
     tmp_path: Path, softmax_ckpt: Path, synthetic_dir: Path, read_only_dir: Path
 ) -> None:
-    """--grid on a read-only folder, on an existing folder, under a file, on a device; and
+    """--grid on a read-only folder, on an existing folder, under a file, on a FIFO; and
     --plot_dir of --is_train=0 read-only or under a file: one error line naming the path and
     the flag, before any checkpoint is restored (tracebacks after the work, before)."""
     image = _digit_png(tmp_path / "one.png")
     (tmp_path / "a_file").write_text("in the way")
     (tmp_path / "a_folder").mkdir()
+    # A FIFO stands for a device such as /dev/null, which a rename as root would replace.
+    os.mkfifo(tmp_path / "special.png")
     grids = {
         read_only_dir / "grid.png": "",
         tmp_path / "a_folder": "it is a folder",
         tmp_path / "a_file" / "grid.png": "a file is in the way of its folder",
-        Path("/dev/null"): "not a regular file",
+        tmp_path / "special.png": "not a regular file",
     }
     for grid, reason in grids.items():
         proc = run_cli(
@@ -111,7 +113,7 @@ def test_output_paths_are_checked_before_the_work(
         assert line.startswith(f"error: cannot write the grid to {grid}"), line
         assert reason in line and "--grid" in line, line
         assert not proc.stdout  # nothing predicted
-    assert Path("/dev/null").is_char_device()
+    assert (tmp_path / "special.png").is_fifo()  # not replaced by a PNG
 
     for plot_dir in (read_only_dir / "figures", tmp_path / "a_file" / "figures"):
         proc = run_cli(

@@ -85,17 +85,19 @@ def _one_error_line(proc: subprocess.CompletedProcess) -> str:
 def test_output_paths_are_checked_before_the_work(
     tmp_path: Path, softmax_ckpt: Path, synthetic_dir: Path, read_only_dir: Path
 ) -> None:
-    """--grid on a read-only folder, on an existing folder, under a file, on a device; and
+    """--grid on a read-only folder, on an existing folder, under a file, on a FIFO; and
     --plot_dir of --is_train=0 read-only or under a file: one error line naming the path and
     the flag, before any checkpoint is restored (tracebacks after the work, before)."""
     image = _digit_png(tmp_path / "one.png")
     (tmp_path / "a_file").write_text("in the way")
     (tmp_path / "a_folder").mkdir()
+    # A FIFO stands for a device such as /dev/null, which a rename as root would replace.
+    os.mkfifo(tmp_path / "special.png")
     grids = {
         read_only_dir / "grid.png": "",
         tmp_path / "a_folder": "it is a folder",
         tmp_path / "a_file" / "grid.png": "a file is in the way of its folder",
-        Path("/dev/null"): "not a regular file",
+        tmp_path / "special.png": "not a regular file",
     }
     for grid, reason in grids.items():
         proc = run_cli(
@@ -111,7 +113,7 @@ def test_output_paths_are_checked_before_the_work(
         assert line.startswith(f"error: cannot write the grid to {grid}"), line
         assert reason in line and "--grid" in line, line
         assert not proc.stdout  # nothing predicted
-    assert Path("/dev/null").is_char_device()
+    assert (tmp_path / "special.png").is_fifo()  # not replaced by a PNG
 
     for plot_dir in (read_only_dir / "figures", tmp_path / "a_file" / "figures"):
         proc = run_cli(
@@ -320,20 +322,22 @@ def _started(args: list[str], cwd: Path) -> Iterator[subprocess.Popen]:
 
 
 def _import_seconds() -> float:
-    """How long importing TensorFlow (as every command does) takes on this machine now."""
+    """How long importing TensorFlow (as every command does) takes on this machine now: the
+    shorter of two tries, so that a busy moment does not stretch it."""
     probe = (
         "import time; began = time.perf_counter(); import tf1_mnist.support.compat; "
         "print(time.perf_counter() - began)"
     )
-    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stderr
-    return float(proc.stdout.split()[-1])
+    tries = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)]
+    tries.append(subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True))
+    assert all(proc.returncode == 0 for proc in tries), [proc.stderr for proc in tries]
+    return min(float(proc.stdout.split()[-1]) for proc in tries)
 
 
 def test_ctrl_c_while_tensorflow_is_imported_is_one_line(
     tmp_path: Path, softmax_ckpt: Path, synthetic_dir: Path
 ) -> None:
-    """SIGINT at 30-70% of TensorFlow's import time after start: exit code 130 and
+    """SIGINT at a quarter to a half of TensorFlow's import time after start: exit code 130 and
     "interrupted", for every command (a 30-80 line KeyboardInterrupt traceback and death by
     the signal before)."""
     image = _digit_png(tmp_path / "one.png")
@@ -341,13 +345,13 @@ def test_ctrl_c_while_tensorflow_is_imported_is_one_line(
     sleeper.write_text("import time\nimport tensorflow as tf\ntime.sleep(60)\n")
     data, ckpt = f"--data_dir={synthetic_dir}", f"--ckpt_dir={tmp_path / 'ckpt'}"
     seconds = _import_seconds()
-    commands = [
-        (["tf1_mnist.fc", data, ckpt, f"--logdir={tmp_path / 'logs'}"], 0.3),
-        (["tf1_mnist.predict", "--model=softmax", f"--ckpt_dir={softmax_ckpt}", str(image)], 0.5),
-        (["tf1_mnist.reproduce", "--help"], 0.7),
-        (["tf1_mnist.cluster", "softmax", data, ckpt], 0.5),
-        (["tf1_mnist.legacy", str(sleeper)], 0.3),
-        (["tf1_mnist.legacy", str(sleeper)], 0.7),
+    commands = [  # the legacy runner is quiet at any moment: its script sleeps
+        (["tf1_mnist.fc", data, ckpt, f"--logdir={tmp_path / 'logs'}"], 0.25),
+        (["tf1_mnist.predict", "--model=softmax", f"--ckpt_dir={softmax_ckpt}", str(image)], 0.4),
+        (["tf1_mnist.reproduce", "--help"], 0.55),
+        (["tf1_mnist.cluster", "softmax", data, ckpt], 0.4),
+        (["tf1_mnist.legacy", str(sleeper)], 0.25),
+        (["tf1_mnist.legacy", str(sleeper)], 0.9),
     ]
     for args, fraction in commands:
         delay = fraction * seconds
@@ -355,7 +359,10 @@ def test_ctrl_c_while_tensorflow_is_imported_is_one_line(
             time.sleep(delay)
             assert proc.poll() is None, (args, proc.communicate())
             proc.send_signal(signal.SIGINT)
-            stdout, stderr = proc.communicate(timeout=60)
+            try:
+                stdout, stderr = proc.communicate(timeout=60)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"{args} still running 60 s after SIGINT at {delay:.2f} s")
         assert proc.returncode == 128 + signal.SIGINT, (args, delay, proc.returncode, stderr)
         assert stderr.strip().splitlines()[-1:] == ["interrupted"], (args, delay, stderr)
         assert len(stderr.strip().splitlines()) <= 2, (args, delay, stderr)

@@ -18,6 +18,10 @@ from conftest import event_steps, run_cli
 
 from tf1_mnist.support.compat import tf
 
+# Each test runs whole commands or a Jupyter kernel in subprocesses (TensorFlow's import,
+# seconds each): the full suite's, not the fast layer's (which stays under 2 minutes).
+pytestmark = pytest.mark.slow
+
 SCRIPTS = Path(__file__).parent / "legacy_scripts"
 
 

@@ -17,6 +17,10 @@ from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from tf1_mnist.legacy import python2
 
+# Each test runs whole commands or a Jupyter kernel in subprocesses (TensorFlow's import,
+# seconds each): the full suite's, not the fast layer's (which stays under 2 minutes).
+pytestmark = pytest.mark.slow
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -20,6 +20,10 @@ from conftest import ROOT, run_cli
 from tf1_mnist.support.errors import ConfigError
 from tf1_mnist.training import ports
 
+# Each test runs whole commands or a Jupyter kernel in subprocesses (TensorFlow's import,
+# seconds each): the full suite's, not the fast layer's (which stays under 2 minutes).
+pytestmark = pytest.mark.slow
+
 
 def _folders(work: Path, data: Path | str) -> list[str]:
     return [f"--data_dir={data}", f"--logdir={work / 'logs'}", f"--ckpt_dir={work / 'ckpt'}"]

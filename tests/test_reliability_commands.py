@@ -22,6 +22,10 @@ from PIL import Image, ImageDraw
 
 from tf1_mnist.support import preprocess
 
+# Each test runs whole commands or a Jupyter kernel in subprocesses (TensorFlow's import,
+# seconds each): the full suite's, not the fast layer's (which stays under 2 minutes).
+pytestmark = pytest.mark.slow
+
 PREDICTED = re.compile(r"^(.+): (\d) \(probability [0-9.]+; top 3: .+\)$", re.M)
 
 

@@ -138,33 +138,55 @@ def _load_dataset(name: str, size: str = "small", test_with_fake_data: bool = Fa
 
 def namespace(v1: Any) -> Namespace:
     """``tensorflow.contrib`` and its mapped parts."""
-    mnist = _mnist_reader()
-    datasets = Namespace(
+    learn = _learn_namespace()
+    parts = {"rnn": _rnn_namespace(v1), **_slim_parts(v1), "learn": learn}
+    return Namespace(
+        "tensorflow.contrib",
+        package_module("tensorflow.contrib"),
+        parts,
+        refused={name: UNSUPPORTED[name] for name in UNSUPPORTED if name not in parts},
+        missing=lambda attr: refusal([attr]),
+    )
+
+
+def _learn_datasets() -> Namespace:
+    """``tf.contrib.learn.datasets``: the MNIST reader the 1.x tutorials import from there."""
+    return Namespace(
         "tensorflow.contrib.learn.python.learn.datasets",
         package_module("datasets"),
-        {"mnist": mnist, "load_dataset": _load_dataset},
+        {"mnist": _mnist_reader(), "load_dataset": _load_dataset},
         missing=_missing("learn.datasets"),
     )
-    learn_python_learn = Namespace(
-        "tensorflow.contrib.learn.python.learn",
-        package_module("learn"),
-        {"datasets": datasets},
-        missing=_missing("learn"),
-    )
+
+
+def _learn_estimators() -> Namespace:
+    """``tf.contrib.learn``'s estimators module, where ``model_fn`` scripts import from."""
     model_fn = Namespace(
         "tensorflow.contrib.learn.python.learn.estimators.model_fn",
         package_module("model_fn"),
         {"ModelFnOps": _learn("ModelFnOps"), "ModeKeys": _learn("ModeKeys")},
         missing=_missing("learn.python.learn.estimators.model_fn"),
     )
-    estimators = Namespace(
+    return Namespace(
         "tensorflow.contrib.learn.python.learn.estimators",
         package_module("estimators"),
         {"model_fn": model_fn, **_learn_names()},
         missing=_missing("learn.python.learn.estimators"),
     )
-    learn_python_learn._extra.update(estimators=estimators, **_learn_names())
-    learn = Namespace(
+
+
+def _learn_namespace() -> Namespace:
+    """``tf.contrib.learn``, reachable under both its short and its ``python.learn`` path
+    (scripts import from either)."""
+    datasets = _learn_datasets()
+    learn_python_learn = Namespace(
+        "tensorflow.contrib.learn.python.learn",
+        package_module("learn"),
+        {"datasets": datasets},
+        missing=_missing("learn"),
+    )
+    learn_python_learn._extra.update(estimators=_learn_estimators(), **_learn_names())
+    return Namespace(
         "tensorflow.contrib.learn",
         package_module("learn"),
         {
@@ -179,7 +201,11 @@ def namespace(v1: Any) -> Namespace:
         },
         missing=_missing("learn"),
     )
-    rnn = Namespace(
+
+
+def _rnn_namespace(v1: Any) -> Namespace:
+    """``tf.contrib.rnn``: TF 1.x's cells, and the static RNN functions it also exported."""
+    return Namespace(
         "tensorflow.contrib.rnn",
         v1.nn.rnn_cell,
         {
@@ -189,9 +215,13 @@ def namespace(v1: Any) -> Namespace:
         },
         missing=_missing("rnn"),
     )
+
+
+def _slim_parts(v1: Any) -> dict[str, Any]:
+    """The contrib parts that live on in tf-slim (loaded only when a script touches one) and
+    ``tf.contrib.keras``."""
     slim = Lazy(_slim)
-    parts = {
-        "rnn": rnn,
+    return {
         "layers": Namespace(
             "tensorflow.contrib.layers",
             slim,
@@ -204,12 +234,4 @@ def namespace(v1: Any) -> Namespace:
             "tensorflow.contrib.losses", Lazy(lambda: _slim().losses), missing=_missing("losses")
         ),
         "keras": Lazy(lambda: v1.keras),  # tf.contrib.keras (1.2-1.3) became tf.keras
-        "learn": learn,
     }
-    return Namespace(
-        "tensorflow.contrib",
-        package_module("tensorflow.contrib"),
-        parts,
-        refused={name: UNSUPPORTED[name] for name in UNSUPPORTED if name not in parts},
-        missing=lambda attr: refusal([attr]),
-    )

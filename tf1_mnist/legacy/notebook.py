@@ -245,6 +245,36 @@ def run_notebook(
     """Run the notebook's code cells in a fresh kernel; the exit code (0, or 1 with one
     ``error:`` line when a cell fails or the file is not a notebook)."""
     path = Path(notebook).resolve()
+    prepared = _prepare(notebook, path, source, output)
+    if isinstance(prepared, int):
+        return prepared
+    nb, target, stem = prepared
+    python2 = python2_kernel(nb)
+    if python2:
+        print(f"note: {notebook} is a Python 2 notebook; its cells run converted", file=sys.stderr)
+    client = _client(nb, path, Figures(target.parent.resolve(), stem))
+    failed = _execute(client, nb, notebook, _setup_source(path, seed, mixed_precision, python2))
+    if isinstance(failed, int):
+        return failed
+    if failed is None:
+        _write(nb, None, target)
+        return 0
+    index, cell = failed
+    if cell.get("execution_count") is None:  # the kernel died before it numbered the cell
+        cell.execution_count = sum(
+            1 for c in nb.cells[: index + 1] if c.cell_type == "code" and c.source.strip()
+        )
+    code, message = _report(Path(notebook), index, cell, not_installed or {})
+    _write(nb, failed, target)
+    print(message, file=sys.stderr)
+    return code
+
+
+def _prepare(
+    notebook: str | Path, path: Path, source: str, output: str | None
+) -> tuple[Any, Path, str] | int:
+    """The notebook, the file to write it to and the stem of its figures; or the exit code
+    after one ``error:`` line, before a kernel starts (it takes seconds) for nothing."""
     missing = _missing_jupyter()
     if missing:
         print(
@@ -267,13 +297,12 @@ def run_notebook(
     if target.is_dir():
         print(f"error: {output}: is a folder; name the notebook file to write", file=sys.stderr)
         return 2
+    return nb, target, stem
 
-    import nbformat
-    from nbclient.exceptions import CellExecutionError, DeadKernelError
 
-    python2 = python2_kernel(nb)
-    if python2:
-        print(f"note: {notebook} is a Python 2 notebook; its cells run converted", file=sys.stderr)
+def _client(nb: Any, path: Path, figures: Figures) -> Any:
+    """nbclient's client on a kernel of this Python, in the notebook's folder, echoing what
+    the cells print and saving their figures."""
     client = _client_class()(
         nb,
         kernel_manager_class=_kernel_manager_class(),
@@ -284,10 +313,21 @@ def run_notebook(
         # The kernel's own warnings (about its local TCP sockets) are no concern of the user's.
         extra_arguments=["--IPKernelApp.log_level=ERROR"],
     )
-    client.figures = Figures(target.parent.resolve(), stem)
+    client.figures = figures
     client.on_cell_executed = _show_pages
-    setup = nbformat.v4.new_code_cell(_setup_source(path, seed, mixed_precision, python2))
-    failed: tuple[int, Any] | None = None
+    return client
+
+
+def _execute(
+    client: Any, nb: Any, notebook: str | Path, setup_source: str
+) -> tuple[int, Any] | int | None:
+    """Prepare the kernel, then run the cells until one fails: ``None`` when all ran, the
+    failing ``(index, cell)``, or the exit code after one ``error:`` line when the kernel
+    could not be started or prepared."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError
+
+    setup = nbformat.v4.new_code_cell(setup_source)
     # debugpy's start-up warning about frozen modules is the kernel's noise, not the notebook's
     env = dict(os.environ, PYDEVD_DISABLE_FILE_VALIDATION="1")
     try:
@@ -302,41 +342,37 @@ def run_notebook(
                 return 1
             finally:
                 client.nb = nb
-            for index, cell in enumerate(nb.cells):
-                try:
-                    client.execute_cell(cell, index)
-                except CellExecutionError:
-                    failed = (index, cell)
-                    break
-                except DeadKernelError:
-                    failed = (index, cell)
-                    cell.outputs.append(
-                        nbformat.v4.new_output(
-                            "error",
-                            ename="DeadKernelError",
-                            evalue="the kernel died (out of memory, or a crash in native code)",
-                            traceback=[],
-                        )
-                    )
-                    break
+            return _run_cells(client, nb)
     except (RuntimeError, TimeoutError) as e:  # the kernel did not start, or its channels broke
         print(
             f"error: {notebook}: the Jupyter kernel failed ({type(e).__name__}: {e})",
             file=sys.stderr,
         )
         return 1
-    if failed is None:
-        _write(nb, None, target)
-        return 0
-    index, cell = failed
-    if cell.get("execution_count") is None:  # the kernel died before it numbered the cell
-        cell.execution_count = sum(
-            1 for c in nb.cells[: index + 1] if c.cell_type == "code" and c.source.strip()
-        )
-    code, message = _report(Path(notebook), index, cell, not_installed or {})
-    _write(nb, failed, target)
-    print(message, file=sys.stderr)
-    return code
+
+
+def _run_cells(client: Any, nb: Any) -> tuple[int, Any] | None:
+    """The notebook's cells in order; the first that fails, with a dead kernel recorded as
+    the cell's error output (the kernel sends none when it dies)."""
+    import nbformat
+    from nbclient.exceptions import CellExecutionError, DeadKernelError
+
+    for index, cell in enumerate(nb.cells):
+        try:
+            client.execute_cell(cell, index)
+        except CellExecutionError:
+            return index, cell
+        except DeadKernelError:
+            cell.outputs.append(
+                nbformat.v4.new_output(
+                    "error",
+                    ename="DeadKernelError",
+                    evalue="the kernel died (out of memory, or a crash in native code)",
+                    traceback=[],
+                )
+            )
+            return index, cell
+    return None
 
 
 def _write(nb: Any, failed: tuple[int, Any] | None, target: Path) -> None:

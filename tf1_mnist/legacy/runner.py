@@ -140,17 +140,9 @@ def run_script(
     which ``input_data``'s shuffling uses, and the TensorFlow seed of every graph.
     """
     path = Path(script).resolve()
-    if not path.is_file():
-        print(f"error: {script}: no such script", file=sys.stderr)
-        return 2
-    try:
-        source = read_source(path)
-    except OSError as e:
-        print(f"error: {script}: cannot read the script ({e})", file=sys.stderr)
-        return 2
-    except SourceEncodingError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 1
+    source = _read(script, path)
+    if isinstance(source, int):
+        return source
     from tf1_mnist.legacy import notebook  # a notebook's JSON is never run as Python
 
     if notebook.is_notebook(path, source):
@@ -161,6 +153,29 @@ def run_script(
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)
         return 1
+    _install_everything(path, seed, mixed_precision)
+    return _execute(script, path, code, args)
+
+
+def _read(script: str | os.PathLike, path: Path) -> str | int:
+    """The script's source, or the exit code after one ``error:`` line (2 for a file that is
+    not there or cannot be read, as for a wrong command line; 1 for an undecodable source)."""
+    if not path.is_file():
+        print(f"error: {script}: no such script", file=sys.stderr)
+        return 2
+    try:
+        return read_source(path)
+    except OSError as e:
+        print(f"error: {script}: cannot read the script ({e})", file=sys.stderr)
+        return 2
+    except SourceEncodingError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _install_everything(path: Path, seed: int | None, mixed_precision: bool) -> None:
+    """The TF1 shim and the era's other parts (NumPy 1.x names, saved figures, the old
+    download URLs), and the seed: all before the script's first line runs."""
     install(mixed_precision)
     numpy1.install(path.parent)
     display.install(Path.cwd(), path.stem)
@@ -174,6 +189,11 @@ def run_script(
         random.seed(seed)
         np.random.seed(seed)
         seed_every_graph(seed)
+
+
+def _execute(script: str | os.PathLike, path: Path, code: types.CodeType, args: list[str]) -> int:
+    """Run ``code`` as the ``__main__`` module of ``python SCRIPT.py args`` (its argv, its
+    folder first on ``sys.path``); the exit code of how it ended."""
     sys.argv = [str(script), *args]
     sys.path.insert(0, str(path.parent))
     module = types.ModuleType("__main__")
@@ -183,44 +203,54 @@ def run_script(
     try:
         with quiet.run_noise_filtered():  # TensorFlow's mid-run C++ chatter, not the script's
             exec(code, module.__dict__)
-    except Refusal as e:
-        return _refuse(path, e, str(e))
-    except input_data.DataError as e:  # no MNIST: the loader's message says what to do
-        return _refuse(path, e, str(e))
-    except ModuleNotFoundError as e:
-        package = (e.name or "").split(".")[0]
-        if package in NOT_INSTALLED:
-            return _refuse(
-                path,
-                e,
-                f"the script imports `{package}`, which tf1_mnist does not install: "
-                f"`pip install {NOT_INSTALLED[package]}`",
-            )
-        if package and not package.startswith("tensorflow"):
-            # No pip command for a name we do not know: it may be a helper module of the
-            # tutorial's repository, and PyPI's package of that name someone else's.
-            return _refuse(
-                path,
-                e,
-                f"the script imports `{package}`, which is neither installed nor beside the "
-                f"script in {path.parent}/: copy the tutorial's `{package}.py` there, or "
-                "install the package that provides it",
-            )
-        return _script_error(path, e)
-    except SystemExit as e:  # tf.app.run and sys.exit: the script's own exit code
-        code_ = e.code
-        if code_ is None or isinstance(code_, int):
-            return code_ or 0
-        print(code_, file=sys.stderr)
-        return 1
     except KeyboardInterrupt:
         raise
-    except BaseException as e:  # the script's own error: its traceback, as Python prints it
-        return _script_error(path, e)
+    except BaseException as e:
+        return _outcome(path, e)
     finally:
         if saved_main is not None:
             sys.modules["__main__"] = saved_main
     return 0
+
+
+def _outcome(path: Path, error: BaseException) -> int:
+    """The exit code for the script ending in ``error``, after what to print: one ``error:``
+    line where the message says what to do, else the script's traceback."""
+    # A refusal names the replacement; no MNIST: the loader's message says what to do.
+    if isinstance(error, (Refusal, input_data.DataError)):
+        return _refuse(path, error, str(error))
+    if isinstance(error, ModuleNotFoundError):
+        return _missing_module(path, error)
+    if isinstance(error, SystemExit):  # tf.app.run and sys.exit: the script's own exit code
+        code = error.code
+        if code is None or isinstance(code, int):
+            return code or 0
+        print(code, file=sys.stderr)
+        return 1
+    return _script_error(path, error)  # the script's own error: its traceback, as Python's
+
+
+def _missing_module(path: Path, error: ModuleNotFoundError) -> int:
+    """What to install, or to copy beside the script, for the module it could not import."""
+    package = (error.name or "").split(".")[0]
+    if package in NOT_INSTALLED:
+        return _refuse(
+            path,
+            error,
+            f"the script imports `{package}`, which tf1_mnist does not install: "
+            f"`pip install {NOT_INSTALLED[package]}`",
+        )
+    if package and not package.startswith("tensorflow"):
+        # No pip command for a name we do not know: it may be a helper module of the
+        # tutorial's repository, and PyPI's package of that name someone else's.
+        return _refuse(
+            path,
+            error,
+            f"the script imports `{package}`, which is neither installed nor beside the "
+            f"script in {path.parent}/: copy the tutorial's `{package}.py` there, or "
+            "install the package that provides it",
+        )
+    return _script_error(path, error)
 
 
 def _script_error(script: Path, error: BaseException) -> int:

@@ -417,14 +417,33 @@ def install(mixed_precision: bool = False) -> types.ModuleType:
     (once: a second call returns the same namespace)."""
     if isinstance(sys.modules.get("tensorflow"), Namespace):
         return sys.modules["tensorflow"]
+    real_tf = _import_tf1()
+    # TensorFlow's tutorial `mnist` module imports TensorFlow: only after the quiet import, and
+    # before `tensorflow` names the shim (the module is written against the real one).
+    from tf1_mnist.legacy import tutorial_mnist
+
+    tf, models_rnn = _tf_namespace(real_tf, mixed_precision)
+    # `import tensorflow.python...` finds TensorFlow's own modules; the API paths TensorFlow 2
+    # adds (its v2 API, Keras 3's and tf-keras' v2 API) are left out: API modules are v1's.
+    package_dir = os.path.dirname(real_tf.__file__)
+    tf.__path__ = [package_dir]
+    tf.__file__ = real_tf.__file__
+    tf.__version__ = real_tf.__version__
+    sys.modules["tensorflow"] = tf
+    sys.modules.update(models_rnn)
+    _install_tutorial_modules(tf, tutorial_mnist)
+    sys.meta_path.insert(0, _Finder(tf, [package_dir]))
+    sys.meta_path.insert(0, _LocalLoader())
+    return tf
+
+
+def _import_tf1() -> types.ModuleType:
+    """The real TensorFlow, imported quietly and switched to TF 1.x behaviour (graphs,
+    sessions, Keras 2) before the script sees any of it."""
     # Keras 2 for tf.layers and tf.keras in TF1 graphs, as in TF 1.x: read when TensorFlow is
     # first imported, which in the runner's process is here.
     os.environ["TF_USE_LEGACY_KERAS"] = "1"
     real_tf = quiet.import_tensorflow()
-
-    # TensorFlow's tutorial `mnist` module imports TensorFlow: only after the quiet import.
-    from tf1_mnist.legacy import tutorial_mnist
-
     v1 = real_tf.compat.v1
     real_tf.get_logger().setLevel("ERROR")  # before the deprecation notices of the next line
     # TF 1.x's log lines once, as `INFO:tensorflow:...`: not again through the root logger,
@@ -432,7 +451,15 @@ def install(mixed_precision: bool = False) -> types.ModuleType:
     real_tf.get_logger().propagate = False
     v1.disable_v2_behavior()
     _patch_rnn_module()
+    return real_tf
 
+
+def _tf_namespace(
+    real_tf: types.ModuleType, mixed_precision: bool
+) -> tuple[Namespace, dict[str, types.ModuleType]]:
+    """``tf`` as a TF1 script sees it: ``tf.compat.v1`` plus the 0.x names and the parts
+    TensorFlow 2 moved or dropped; and the ``tensorflow.models.rnn`` modules to register."""
+    v1 = real_tf.compat.v1
     train = Namespace("tensorflow.train", v1.train, {"SummaryWriter": v1.summary.FileWriter})
     models_rnn = _models_rnn(v1)
     flags = _flags_module(v1)
@@ -461,16 +488,12 @@ def install(mixed_precision: bool = False) -> types.ModuleType:
         ),
     )
     compat._extra["v1"] = tf  # tf.compat.v1.estimator, tf.compat.v1.<0.x name>: the same tf
-    # `import tensorflow.python...` finds TensorFlow's own modules; the API paths TensorFlow 2
-    # adds (its v2 API, Keras 3's and tf-keras' v2 API) are left out: API modules are v1's.
-    package_dir = os.path.dirname(real_tf.__file__)
-    tf.__path__ = [package_dir]
-    tf.__file__ = real_tf.__file__
-    tf.__version__ = real_tf.__version__
-    sys.modules["tensorflow"] = tf
-    sys.modules.update(models_rnn)
+    return tf, models_rnn
 
-    # TensorFlow's tutorial modules, under their 0.7-1.15 and 0.5-0.6 import paths.
+
+def _install_tutorial_modules(tf: Namespace, tutorial_mnist: types.ModuleType) -> None:
+    """TensorFlow's tutorial modules, under their 0.7-1.15 and 0.5-0.6 import paths (the
+    scripts import them from there, and TensorFlow 2 no longer ships them)."""
     for root in ("tensorflow.examples.tutorials.mnist", "tensorflow.g3doc.tutorials.mnist"):
         parent = tf
         parts = root.split(".")
@@ -486,6 +509,3 @@ def install(mixed_precision: bool = False) -> types.ModuleType:
         for name, module in (("input_data", input_data), ("mnist", tutorial_mnist)):
             sys.modules[f"{root}.{name}"] = module
             setattr(parent, name, module)
-    sys.meta_path.insert(0, _Finder(tf, [package_dir]))
-    sys.meta_path.insert(0, _LocalLoader())
-    return tf

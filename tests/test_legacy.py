@@ -77,11 +77,14 @@ def test_seed_002_style_trains_then_predicts(tmp_path: Path, mnist_dir: Path) ->
     """Variable scopes, FLAGS.is_train read without tf.app.run, Saver, and the post's
     per-sample tf.argmax(...).eval() prediction loop."""
     script = str(SCRIPTS / "fc_2018.py")
-    trained = legacy(script, str(tmp_path), cwd=tmp_path, mnist_dir=mnist_dir)
+    # Seeded, as --seed now reaches every graph: unseeded runs spread around the bar (0.826).
+    trained = legacy("--seed=0", script, str(tmp_path), cwd=tmp_path, mnist_dir=mnist_dir)
     assert trained.returncode == 0, trained.stderr
-    assert _float_after("test accuracy:", trained.stdout) >= 0.83  # the post: about 0.85
+    assert _float_after("test accuracy:", trained.stdout) >= 0.83  # the post: about 0.85; 0.854
     assert (tmp_path / "fc_model.index").is_file()
-    predicted = legacy(script, str(tmp_path), "--is_train=0", cwd=tmp_path, mnist_dir=mnist_dir)
+    predicted = legacy(
+        "--seed=0", script, str(tmp_path), "--is_train=0", cwd=tmp_path, mnist_dir=mnist_dir
+    )
     assert predicted.returncode == 0, predicted.stderr
     assert len(re.findall(r"第\d+个样本的真实值为:\d, 模型预测结果为:\d", predicted.stdout)) == 100
     assert _float_after("right:", predicted.stdout) >= 70  # out of 100

@@ -57,11 +57,55 @@ def _module(name: str, values: dict[str, Any]) -> types.ModuleType:
 _built: dict[str, Any] = {}
 
 
+_ROOT = "tensorflow.python.estimator"
+_CANNED = ("dnn", "linear", "dnn_linear_combined", "head", "prediction_keys")
+_PREMADE = (
+    "DNNClassifier",
+    "DNNRegressor",
+    "LinearClassifier",
+    "LinearRegressor",
+    "DNNLinearCombinedClassifier",
+    "DNNLinearCombinedRegressor",
+)
+
+
 def _build() -> dict[str, Any]:
     """All estimator modules by their TF 1.x import path (under ``tensorflow.python``)."""
     if _built:
         return _built
-    from tf1_mnist.legacy.estimator import estimator, inputs, premade, run_config, training
+    from tf1_mnist.legacy.estimator import estimator, premade, run_config, training
+
+    everything = {
+        name: value
+        for module in (estimator, run_config, training, premade)
+        for name, value in vars(module).items()
+        if not name.startswith("_") and isinstance(value, type | types.FunctionType)
+    }
+    inputs_module = _inputs_module("tensorflow.estimator.inputs")
+    public = _public_names(inputs_module)
+    modules = _python_estimator_modules(everything, public, inputs_module)
+    python_estimator = package_module(_ROOT)
+    for name, module in modules.items():
+        if "." not in name:
+            setattr(python_estimator, name, module)
+    _built.update(public=public, modules=modules, package=python_estimator)
+    return _built
+
+
+def _inputs_module(name: str) -> types.ModuleType:
+    """``tf.estimator.inputs``: one module object, the same under every path that names it."""
+    from tf1_mnist.legacy.estimator import inputs
+
+    return _module(
+        name,
+        {"numpy_input_fn": inputs.numpy_input_fn, "pandas_input_fn": inputs.pandas_input_fn},
+    )
+
+
+def _public_names(inputs_module: types.ModuleType) -> dict[str, Any]:
+    """``tf.estimator``'s names: the session hooks are tf.train's own, as TF 1.x re-exported
+    them, and the SavedModel exporters are refused when called, not when named."""
+    from tf1_mnist.legacy.estimator import estimator, premade, run_config, training
 
     tf = estimator.tf
     hooks = {
@@ -71,21 +115,11 @@ def _build() -> dict[str, Any]:
         or name.startswith("SessionRun")
         or name == "CheckpointSaverListener"
     }
-    everything = {
-        name: value
-        for module in (estimator, run_config, training, premade)
-        for name, value in vars(module).items()
-        if not name.startswith("_") and isinstance(value, type | types.FunctionType)
-    }
-    inputs_module = _module(
-        "tensorflow.estimator.inputs",
-        {"numpy_input_fn": inputs.numpy_input_fn, "pandas_input_fn": inputs.pandas_input_fn},
-    )
     exporters = {
         name: _refused(name)
         for name in ("LatestExporter", "BestExporter", "FinalExporter", "Exporter")
     }
-    public = {
+    return {
         "Estimator": estimator.Estimator,
         "EstimatorSpec": estimator.EstimatorSpec,
         "ModeKeys": estimator.ModeKeys,
@@ -94,27 +128,25 @@ def _build() -> dict[str, Any]:
         "EvalSpec": training.EvalSpec,
         "train_and_evaluate": training.train_and_evaluate,
         "inputs": inputs_module,
-        **{
-            name: getattr(premade, name)
-            for name in (
-                "DNNClassifier",
-                "DNNRegressor",
-                "LinearClassifier",
-                "LinearRegressor",
-                "DNNLinearCombinedClassifier",
-                "DNNLinearCombinedRegressor",
-            )
-        },
+        **{name: getattr(premade, name) for name in _PREMADE},
         **hooks,
         **exporters,
     }
-    root = "tensorflow.python.estimator"
-    canned = package_module(f"{root}.canned")
-    for name in ("dnn", "linear", "dnn_linear_combined", "head", "prediction_keys"):
-        setattr(canned, name, _module(f"{root}.canned.{name}", everything))
-    numpy_io = _module(f"{root}.inputs.numpy_io", {"numpy_input_fn": inputs.numpy_input_fn})
-    pandas_io = _module(f"{root}.inputs.pandas_io", {"pandas_input_fn": inputs.pandas_input_fn})
-    inputs_package = package_module(f"{root}.inputs")
+
+
+def _python_estimator_modules(
+    everything: dict[str, Any], public: dict[str, Any], inputs_module: types.ModuleType
+) -> dict[str, types.ModuleType]:
+    """The ``tensorflow.python.estimator`` modules by their path below it; the internal
+    modules all hold every public name because scripts imported them from any of these."""
+    from tf1_mnist.legacy.estimator import inputs
+
+    canned = package_module(f"{_ROOT}.canned")
+    for name in _CANNED:
+        setattr(canned, name, _module(f"{_ROOT}.canned.{name}", everything))
+    numpy_io = _module(f"{_ROOT}.inputs.numpy_io", {"numpy_input_fn": inputs.numpy_input_fn})
+    pandas_io = _module(f"{_ROOT}.inputs.pandas_io", {"pandas_input_fn": inputs.pandas_input_fn})
+    inputs_package = package_module(f"{_ROOT}.inputs")
     inputs_package.__dict__.update(
         numpy_io=numpy_io,
         pandas_io=pandas_io,
@@ -122,28 +154,19 @@ def _build() -> dict[str, Any]:
         numpy_input_fn=inputs.numpy_input_fn,
         pandas_input_fn=inputs.pandas_input_fn,
     )
-    modules = {
-        "estimator": _module(f"{root}.estimator", everything),
-        "model_fn": _module(f"{root}.model_fn", everything),
-        "run_config": _module(f"{root}.run_config", everything),
-        "training": _module(f"{root}.training", everything),
-        "estimator_lib": _module(f"{root}.estimator_lib", public),
+    return {
+        "estimator": _module(f"{_ROOT}.estimator", everything),
+        "model_fn": _module(f"{_ROOT}.model_fn", everything),
+        "run_config": _module(f"{_ROOT}.run_config", everything),
+        "training": _module(f"{_ROOT}.training", everything),
+        "estimator_lib": _module(f"{_ROOT}.estimator_lib", public),
         "canned": canned,
         "inputs": inputs_package,
-        **{
-            f"canned.{n}": getattr(canned, n)
-            for n in ("dnn", "linear", "dnn_linear_combined", "head", "prediction_keys")
-        },
+        **{f"canned.{n}": getattr(canned, n) for n in _CANNED},
         "inputs.numpy_io": numpy_io,
         "inputs.pandas_io": pandas_io,
         "inputs.inputs": inputs_module,
     }
-    python_estimator = package_module(root)
-    for name, module in modules.items():
-        if "." not in name:
-            setattr(python_estimator, name, module)
-    _built.update(public=public, modules=modules, package=python_estimator)
-    return _built
 
 
 def namespace() -> Namespace:

@@ -74,39 +74,14 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _SPEC_FIELDS)):
         evaluation_hooks: Any = None,
         prediction_hooks: Any = None,
     ) -> EstimatorSpec:
-        if mode not in (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT):
-            raise ValueError(f"mode={mode!r} is not one of ModeKeys.TRAIN, EVAL, PREDICT")
-        if mode == ModeKeys.TRAIN and train_op is None:
-            raise ValueError("Missing train_op.")
-        if mode != ModeKeys.PREDICT and loss is None:
-            raise ValueError("Missing loss.")
-        if mode == ModeKeys.PREDICT and predictions is None:
-            raise ValueError("Missing predictions.")
-        if loss is not None:
-            loss = tf.convert_to_tensor(loss)
-            if loss.shape.ndims not in (None, 0) and loss.shape.num_elements() != 1:
-                raise ValueError(f"Loss must be scalar, given: {loss}")
-            loss = tf.reshape(loss, [])
-        metrics = dict(eval_metric_ops or {})
-        for key, value in metrics.items():
-            if not (isinstance(value, tuple) and len(value) == 2):
-                raise TypeError(
-                    f"Values of eval_metric_ops must be (metric_value, update_op) tuples, "
-                    f"given: {value!r} for key: {key}"
-                )
-        hooks = {
-            name: tuple(value or ())
-            for name, value in (
-                ("training_chief_hooks", training_chief_hooks),
-                ("training_hooks", training_hooks),
-                ("evaluation_hooks", evaluation_hooks),
-                ("prediction_hooks", prediction_hooks),
-            )
-        }
-        for group in hooks.values():
-            for hook in group:
-                if not isinstance(hook, tf.train.SessionRunHook):
-                    raise TypeError(f"All hooks must be SessionRunHook instances, given: {hook}")
+        loss = _checked_loss(mode, predictions, loss, train_op)
+        metrics = _checked_metrics(eval_metric_ops)
+        hooks = _checked_hooks(
+            training_chief_hooks=training_chief_hooks,
+            training_hooks=training_hooks,
+            evaluation_hooks=evaluation_hooks,
+            prediction_hooks=prediction_hooks,
+        )
         return super().__new__(
             cls,
             mode=mode,
@@ -118,6 +93,48 @@ class EstimatorSpec(collections.namedtuple("EstimatorSpec", _SPEC_FIELDS)):
             scaffold=scaffold or tf.train.Scaffold(),
             **hooks,
         )
+
+
+def _checked_loss(mode: str, predictions: Any, loss: Any, train_op: Any) -> Any:
+    """The fields each mode needs, and the loss as a scalar tensor (TF 1.x accepted a
+    one-element loss and reshaped it)."""
+    if mode not in (ModeKeys.TRAIN, ModeKeys.EVAL, ModeKeys.PREDICT):
+        raise ValueError(f"mode={mode!r} is not one of ModeKeys.TRAIN, EVAL, PREDICT")
+    if mode == ModeKeys.TRAIN and train_op is None:
+        raise ValueError("Missing train_op.")
+    if mode != ModeKeys.PREDICT and loss is None:
+        raise ValueError("Missing loss.")
+    if mode == ModeKeys.PREDICT and predictions is None:
+        raise ValueError("Missing predictions.")
+    if loss is not None:
+        loss = tf.convert_to_tensor(loss)
+        if loss.shape.ndims not in (None, 0) and loss.shape.num_elements() != 1:
+            raise ValueError(f"Loss must be scalar, given: {loss}")
+        loss = tf.reshape(loss, [])
+    return loss
+
+
+def _checked_metrics(eval_metric_ops: dict | None) -> dict:
+    """The metrics as a dict of (value, update_op) pairs, the form evaluate unpacks."""
+    metrics = dict(eval_metric_ops or {})
+    for key, value in metrics.items():
+        if not (isinstance(value, tuple) and len(value) == 2):
+            raise TypeError(
+                f"Values of eval_metric_ops must be (metric_value, update_op) tuples, "
+                f"given: {value!r} for key: {key}"
+            )
+    return metrics
+
+
+def _checked_hooks(**groups: Any) -> dict[str, tuple]:
+    """Each hook group as a tuple of SessionRunHooks, so a wrong hook fails here rather than
+    inside the session."""
+    hooks = {name: tuple(value or ()) for name, value in groups.items()}
+    for group in hooks.values():
+        for hook in group:
+            if not isinstance(hook, tf.train.SessionRunHook):
+                raise TypeError(f"All hooks must be SessionRunHook instances, given: {hook}")
+    return hooks
 
 
 def fn_args(fn: Callable) -> tuple[str, ...]:
@@ -256,31 +273,27 @@ class Estimator:
 
     # ------------------------------------------------------------------ calling user code
 
+    def _optional_arguments(self, fn: Callable, mode: str) -> dict[str, Any]:
+        """``mode``, ``params`` and ``config`` for the user function that names them: TF 1.x
+        passed each only where the function's signature asked for it."""
+        args = fn_args(fn)
+        return {
+            name: mode if name == "mode" else getattr(self, name)
+            for name in ("mode", "params", "config")
+            if name in args
+        }
+
     def _call_input_fn(self, input_fn: Callable, mode: str) -> tuple[Any, Any, list]:
-        args = fn_args(input_fn)
-        kwargs: dict[str, Any] = {}
-        if "mode" in args:
-            kwargs["mode"] = mode
-        if "params" in args:
-            kwargs["params"] = self.params
-        if "config" in args:
-            kwargs["config"] = self.config
+        kwargs = self._optional_arguments(input_fn, mode)
         with tf.device("/cpu:0"):
             return parse_input_fn_result(input_fn(**kwargs))
 
     def _call_model_fn(self, features: Any, labels: Any, mode: str) -> EstimatorSpec:
-        args = fn_args(self._model_fn)
-        kwargs: dict[str, Any] = {}
-        if "labels" in args:
+        kwargs = self._optional_arguments(self._model_fn, mode)
+        if "labels" in fn_args(self._model_fn):
             kwargs["labels"] = labels
         elif labels is not None:
             raise ValueError("model_fn does not take labels, but input_fn returns labels.")
-        if "mode" in args:
-            kwargs["mode"] = mode
-        if "params" in args:
-            kwargs["params"] = self.params
-        if "config" in args:
-            kwargs["config"] = self.config
         logging.info("Calling model_fn.")
         spec = self._model_fn(features=features, **kwargs)
         logging.info("Done calling model_fn.")
@@ -344,56 +357,74 @@ class Estimator:
                 ),
                 *spec.training_hooks,
             ]
-            scaffold = spec.scaffold
-            if not (scaffold.saver or tf.get_collection(tf.GraphKeys.SAVERS)):
-                tf.add_to_collection(
-                    tf.GraphKeys.SAVERS,
-                    tf.train.Saver(
-                        sharded=True,
-                        max_to_keep=config.keep_checkpoint_max,
-                        keep_checkpoint_every_n_hours=config.keep_checkpoint_every_n_hours,
-                        defer_build=True,
-                        save_relative_paths=True,
-                    ),
-                )
+            _add_default_saver(spec.scaffold, config)
             chief_hooks = list(spec.training_chief_hooks)
+            self._attach_saving_listeners(
+                worker_hooks, chief_hooks, spec.scaffold, saving_listeners
+            )
+            return self._run_training(spec, worker_hooks, chief_hooks)
+
+    def _attach_saving_listeners(
+        self, worker_hooks: list, chief_hooks: list, scaffold: Any, saving_listeners: list
+    ) -> None:
+        """Listeners ride on the first CheckpointSaverHook, so one is added to the chief hooks
+        when the model_fn brought none and the config asks for checkpoints (TF 1.x's order)."""
+        config = self._config
+        saver_hooks = [
+            h for h in worker_hooks + chief_hooks if isinstance(h, tf.train.CheckpointSaverHook)
+        ]
+        if not saver_hooks and (config.save_checkpoints_secs or config.save_checkpoints_steps):
             saver_hooks = [
-                h for h in worker_hooks + chief_hooks if isinstance(h, tf.train.CheckpointSaverHook)
+                tf.train.CheckpointSaverHook(
+                    self._model_dir,
+                    save_secs=config.save_checkpoints_secs,
+                    save_steps=config.save_checkpoints_steps,
+                    scaffold=scaffold,
+                )
             ]
-            if not saver_hooks and (config.save_checkpoints_secs or config.save_checkpoints_steps):
-                saver_hooks = [
-                    tf.train.CheckpointSaverHook(
-                        self._model_dir,
-                        save_secs=config.save_checkpoints_secs,
-                        save_steps=config.save_checkpoints_steps,
-                        scaffold=scaffold,
-                    )
-                ]
-                chief_hooks.append(saver_hooks[0])
-            if saving_listeners:
-                if not saver_hooks:
-                    raise ValueError(
-                        "There should be a CheckpointSaverHook to use saving_listeners. Please "
-                        "set one of the RunConfig.save_checkpoints_steps or "
-                        "RunConfig.save_checkpoints_secs."
-                    )
-                saver_hooks[0]._listeners.extend(saving_listeners)
-            loss = None
-            with tf.train.MonitoredTrainingSession(
-                master=config.master,
-                is_chief=True,
-                checkpoint_dir=self._model_dir,
-                scaffold=scaffold,
-                hooks=worker_hooks,
-                chief_only_hooks=chief_hooks,
-                save_checkpoint_secs=0,  # the CheckpointSaverHook above saves
-                save_summaries_steps=config.save_summary_steps,
-                config=config.session_config,
-                log_step_count_steps=config.log_step_count_steps,
-            ) as session:
-                while not session.should_stop():
-                    _, loss = session.run([spec.train_op, spec.loss])
-            return loss
+            chief_hooks.append(saver_hooks[0])
+        if saving_listeners:
+            if not saver_hooks:
+                raise ValueError(
+                    "There should be a CheckpointSaverHook to use saving_listeners. Please "
+                    "set one of the RunConfig.save_checkpoints_steps or "
+                    "RunConfig.save_checkpoints_secs."
+                )
+            saver_hooks[0]._listeners.extend(saving_listeners)
+
+    def _run_training(self, spec: EstimatorSpec, worker_hooks: list, chief_hooks: list) -> Any:
+        """The training loop; the session saves no checkpoints itself because the
+        CheckpointSaverHook among the hooks does."""
+        config = self._config
+        loss = None
+        with tf.train.MonitoredTrainingSession(
+            master=config.master,
+            is_chief=True,
+            checkpoint_dir=self._model_dir,
+            scaffold=spec.scaffold,
+            hooks=worker_hooks,
+            chief_only_hooks=chief_hooks,
+            save_checkpoint_secs=0,
+            save_summaries_steps=config.save_summary_steps,
+            config=config.session_config,
+            log_step_count_steps=config.log_step_count_steps,
+        ) as session:
+            while not session.should_stop():
+                _, loss = session.run([spec.train_op, spec.loss])
+        return loss
+
+    def _checkpoint_to_restore(self, checkpoint_path: str | None, purpose: str) -> str | None:
+        """The given checkpoint or the latest one; without any, evaluate and predict run on
+        freshly initialized variables, as TF 1.x did, and say so."""
+        if not checkpoint_path:
+            checkpoint_path = self.latest_checkpoint()
+            if not checkpoint_path:
+                logging.info(
+                    "Could not find trained model in model_dir: %s, running initialization to %s.",
+                    self._model_dir,
+                    purpose,
+                )
+        return checkpoint_path
 
     # ------------------------------------------------------------------ evaluate
 
@@ -413,14 +444,7 @@ class Estimator:
         if steps is not None and steps <= 0:
             raise ValueError(f"Must specify steps > 0, given: {steps}")
         hooks = list(hooks or [])
-        if not checkpoint_path:
-            checkpoint_path = self.latest_checkpoint()
-            if not checkpoint_path:
-                logging.info(
-                    "Could not find trained model in model_dir: %s, running initialization to "
-                    "evaluate.",
-                    self._model_dir,
-                )
+        checkpoint_path = self._checkpoint_to_restore(checkpoint_path, "evaluate")
         with self._graph().as_default():
             global_step = tf.train.get_or_create_global_step()
             features, labels, input_hooks = self._call_input_fn(input_fn, ModeKeys.EVAL)
@@ -466,14 +490,7 @@ class Estimator:
         """The model's predictions at the latest checkpoint, one example (or one batch) at a
         time, until the input ends."""
         hooks = list(hooks or [])
-        if not checkpoint_path:
-            checkpoint_path = self.latest_checkpoint()
-            if not checkpoint_path:
-                logging.info(
-                    "Could not find trained model in model_dir: %s, running initialization to "
-                    "predict.",
-                    self._model_dir,
-                )
+        checkpoint_path = self._checkpoint_to_restore(checkpoint_path, "predict")
         with self._graph().as_default():
             tf.train.get_or_create_global_step()
             features, _, input_hooks = self._call_input_fn(input_fn, ModeKeys.PREDICT)
@@ -507,6 +524,22 @@ class Estimator:
         )
 
     export_savedmodel = export_saved_model
+
+
+def _add_default_saver(scaffold: Any, config: Any) -> None:
+    """TF 1.x's Estimator saver (sharded, relative paths, the config's retention) unless the
+    model_fn's scaffold or graph brought one."""
+    if not (scaffold.saver or tf.get_collection(tf.GraphKeys.SAVERS)):
+        tf.add_to_collection(
+            tf.GraphKeys.SAVERS,
+            tf.train.Saver(
+                sharded=True,
+                max_to_keep=config.keep_checkpoint_max,
+                keep_checkpoint_every_n_hours=config.keep_checkpoint_every_n_hours,
+                defer_build=True,
+                save_relative_paths=True,
+            ),
+        )
 
 
 def _extract_keys(predictions: Any, predict_keys: Any) -> Any:

@@ -38,41 +38,16 @@ def numpy_input_fn(
     """An input_fn yielding batches of ``x`` (an array or a dict of arrays) and ``y``."""
     if not isinstance(shuffle, bool):
         raise ValueError(f"shuffle must be provided explicitly as a bool, got {shuffle}")
-    features, features_are_dict = _as_dict(x, "__x__")
-    labels, labels_are_dict = ({}, False) if y is None else _as_dict(y, "__y__")
-    overlap = set(features) & set(labels) if labels_are_dict else set()
-    if overlap:
-        raise ValueError(f"{sorted(overlap)} duplicate keys are found in both x and y")
-    arrays = {
-        **{("x", k): v for k, v in features.items()},
-        **{("y", k): v for k, v in labels.items()},
-    }
-    lengths = {len(array) for array in arrays.values()}
-    if len(lengths) != 1:
-        raise ValueError(f"Length of tensors in x and y is mismatched: {sorted(lengths)}")
-    length = lengths.pop()
-    if length == 0:
-        raise ValueError("numpy_input_fn: x has no rows")
+    arrays, features_are_dict, labels_are_dict = _keyed_arrays(x, y)
+    length = _row_count(arrays)
     keys = list(arrays)
 
     def input_fn() -> Any:
-        def gather(indices: np.ndarray) -> list[np.ndarray]:
-            return [arrays[key][indices] for key in keys]
-
-        dataset = tf.data.Dataset.range(length)
-        if shuffle:
-            dataset = dataset.shuffle(max(queue_capacity, 1))
-        dataset = dataset.repeat(num_epochs).batch(batch_size)
-
-        def rows(indices: Any) -> tuple:
-            values = tf.numpy_function(
-                gather, [indices], [tf.as_dtype(arrays[k].dtype) for k in keys]
-            )
-            for value, key in zip(values, keys, strict=True):
-                value.set_shape([None, *arrays[key].shape[1:]])
-            return tuple(values)
-
-        dataset = dataset.map(rows, num_parallel_calls=max(num_threads, 1)).prefetch(1)
+        indices = _index_batches(length, shuffle, queue_capacity, num_epochs, batch_size)
+        dataset = indices.map(
+            lambda batch_indices: _gathered_rows(arrays, keys, batch_indices),
+            num_parallel_calls=max(num_threads, 1),
+        ).prefetch(1)
         batch = tf.data.make_one_shot_iterator(dataset).get_next()
         named = dict(zip(keys, batch, strict=True))
         feature_tensors = {k: v for (side, k), v in named.items() if side == "x"}
@@ -83,6 +58,57 @@ def numpy_input_fn(
         return feats, (label_tensors if labels_are_dict else label_tensors["__y__"])
 
     return input_fn
+
+
+def _keyed_arrays(x: Any, y: Any) -> tuple[dict[tuple[str, str], np.ndarray], bool, bool]:
+    """Features and labels in one dict keyed by side (``x``/``y``) and name, so one gather
+    serves both; whether each side was a dict decides the shape input_fn returns."""
+    features, features_are_dict = _as_dict(x, "__x__")
+    labels, labels_are_dict = ({}, False) if y is None else _as_dict(y, "__y__")
+    overlap = set(features) & set(labels) if labels_are_dict else set()
+    if overlap:
+        raise ValueError(f"{sorted(overlap)} duplicate keys are found in both x and y")
+    arrays = {
+        **{("x", k): v for k, v in features.items()},
+        **{("y", k): v for k, v in labels.items()},
+    }
+    return arrays, features_are_dict, labels_are_dict
+
+
+def _row_count(arrays: dict) -> int:
+    """The one row count all arrays share; a mismatch or no rows is refused before any
+    graph is built."""
+    lengths = {len(array) for array in arrays.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"Length of tensors in x and y is mismatched: {sorted(lengths)}")
+    length = lengths.pop()
+    if length == 0:
+        raise ValueError("numpy_input_fn: x has no rows")
+    return length
+
+
+def _index_batches(
+    length: int, shuffle: bool, queue_capacity: int, num_epochs: int | None, batch_size: int
+) -> Any:
+    """Batches of row indices: the shuffle buffer is the queue's capacity, as TF 1.x's
+    shuffling queue was, and the last batch of the last epoch may be smaller."""
+    dataset = tf.data.Dataset.range(length)
+    if shuffle:
+        dataset = dataset.shuffle(max(queue_capacity, 1))
+    return dataset.repeat(num_epochs).batch(batch_size)
+
+
+def _gathered_rows(arrays: dict, keys: list, indices: Any) -> tuple:
+    """The rows at ``indices`` of every array, gathered in numpy so the arrays stay out of
+    the graph; shapes are set again because numpy_function loses them."""
+
+    def gather(batch_indices: np.ndarray) -> list[np.ndarray]:
+        return [arrays[key][batch_indices] for key in keys]
+
+    values = tf.numpy_function(gather, [indices], [tf.as_dtype(arrays[k].dtype) for k in keys])
+    for value, key in zip(values, keys, strict=True):
+        value.set_shape([None, *arrays[key].shape[1:]])
+    return tuple(values)
 
 
 def pandas_input_fn(

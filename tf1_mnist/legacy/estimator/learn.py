@@ -340,10 +340,10 @@ class DNNClassifier(_Classifier):
         head = premade._Head(n_classes, weight_column_name, label_keys, tf.losses.Reduction.MEAN)
         model_fn = premade._dnn_model_fn(
             head,
-            list(hidden_units),
-            list(feature_columns),
+            hidden_units,
+            feature_columns,
             optimizer or "Adagrad",
-            activation_fn or tf.nn.relu,
+            activation_fn,
             dropout,
             False,
         )
@@ -366,7 +366,7 @@ class LinearClassifier(_Classifier):
         label_keys=None,
     ) -> None:
         head = premade._Head(n_classes, weight_column_name, label_keys, tf.losses.Reduction.MEAN)
-        model_fn = premade._linear_model_fn(head, list(feature_columns), optimizer or "Ftrl", "sum")
+        model_fn = premade._linear_model_fn(head, feature_columns, optimizer or "Ftrl", "sum")
         super().__init__(model_fn, model_dir, config, feature_engineering_fn)
 
 

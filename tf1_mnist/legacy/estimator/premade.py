@@ -281,6 +281,12 @@ class _Premade(Estimator):
 def _dnn_model_fn(
     head: _Head, hidden_units, feature_columns, optimizer, activation_fn, dropout, batch_norm
 ) -> Callable:
+    """The DNN estimators' model_fn (core and contrib.learn alike); the columns and layer
+    widths are read once here, so an iterator given for them is not used up by the first
+    graph, and no activation means TF 1.x's ReLU."""
+    hidden_units, feature_columns = list(hidden_units), list(feature_columns)
+    activation_fn = activation_fn or tf.nn.relu
+
     def model_fn(features: Any, labels: Any, mode: str) -> EstimatorSpec:
         logits = _dnn_logits(
             features,
@@ -306,6 +312,9 @@ def _dnn_model_fn(
 
 
 def _linear_model_fn(head: _Head, feature_columns, optimizer, sparse_combiner) -> Callable:
+    """The linear estimators' model_fn; TF 1.x's learning rate shrinks with the number of
+    columns."""
+    feature_columns = list(feature_columns)
     rate = min(_LINEAR_LEARNING_RATE, 1.0 / math.sqrt(len(feature_columns)))
 
     def model_fn(features: Any, labels: Any, mode: str) -> EstimatorSpec:
@@ -333,25 +342,20 @@ def _combined_model_fn(
     batch_norm,
     linear_sparse_combiner,
 ) -> Callable:
-    linear_columns, dnn_columns = (
-        list(linear_feature_columns or []),
-        list(dnn_feature_columns or []),
+    """The wide-and-deep model_fn: the logits of both parts summed, each part trained by its
+    own optimizer on its own variables."""
+    linear_columns, dnn_columns = _combined_columns(
+        linear_feature_columns, dnn_feature_columns, dnn_hidden_units
     )
-    if not linear_columns and not dnn_columns:
-        raise ValueError("Either linear_feature_columns or dnn_feature_columns must be defined.")
-    if dnn_columns and not dnn_hidden_units:
-        raise ValueError(
-            "dnn_hidden_units must be defined when dnn_feature_columns is specified. "
-            f"Given: {dnn_hidden_units}"
-        )
     linear_rate = (
         min(_COMBINED_LINEAR_LEARNING_RATE, 1.0 / math.sqrt(len(linear_columns)))
         if linear_columns
         else 0
     )
+    dnn_activation_fn = dnn_activation_fn or tf.nn.relu
 
     def model_fn(features: Any, labels: Any, mode: str) -> EstimatorSpec:
-        logits, scopes = [], []
+        logits, parts = [], []
         if dnn_columns:
             logits.append(
                 _dnn_logits(
@@ -365,27 +369,51 @@ def _combined_model_fn(
                     batch_norm,
                 )
             )
-            scopes.append(("dnn", dnn_optimizer, _COMBINED_DNN_LEARNING_RATE))
+            parts.append(("dnn", dnn_optimizer, _COMBINED_DNN_LEARNING_RATE))
         if linear_columns:
             logits.append(
                 _linear_logits(
                     features, head.logits_dimension, linear_columns, linear_sparse_combiner
                 )
             )
-            scopes.append(("linear", linear_optimizer, linear_rate))
-
-        def train_op_fn(loss: Any) -> Any:
-            ops = []
-            for scope, optimizer, rate in scopes:
-                variables = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope=scope + "/")
-                ops.append(_minimize(_optimizer(optimizer, rate), loss, variables))
-            return _train_op_with_step(ops)
-
+            parts.append(("linear", linear_optimizer, linear_rate))
         return head.create_spec(
-            features, mode, tf.add_n(logits) if len(logits) > 1 else logits[0], labels, train_op_fn
+            features,
+            mode,
+            tf.add_n(logits) if len(logits) > 1 else logits[0],
+            labels,
+            lambda loss: _train_op_per_part(parts, loss),
         )
 
     return model_fn
+
+
+def _combined_columns(
+    linear_feature_columns: Any, dnn_feature_columns: Any, dnn_hidden_units: Any
+) -> tuple[list, list]:
+    """Both column lists, refused as TF 1.x refused them: at least one part, and a DNN part
+    only with its layer widths."""
+    linear_columns, dnn_columns = (
+        list(linear_feature_columns or []),
+        list(dnn_feature_columns or []),
+    )
+    if not linear_columns and not dnn_columns:
+        raise ValueError("Either linear_feature_columns or dnn_feature_columns must be defined.")
+    if dnn_columns and not dnn_hidden_units:
+        raise ValueError(
+            "dnn_hidden_units must be defined when dnn_feature_columns is specified. "
+            f"Given: {dnn_hidden_units}"
+        )
+    return linear_columns, dnn_columns
+
+
+def _train_op_per_part(parts: list, loss: Any) -> Any:
+    """One minimize per part, restricted to the variables under its scope, then one step."""
+    ops = []
+    for scope, optimizer, rate in parts:
+        variables = tf.get_collection(tf.GraphKeys.TRAINABLE_VARIABLES, scope=scope + "/")
+        ops.append(_minimize(_optimizer(optimizer, rate), loss, variables))
+    return _train_op_with_step(ops)
 
 
 class DNNClassifier(_Premade):
@@ -409,10 +437,10 @@ class DNNClassifier(_Premade):
         head = _Head(n_classes, weight_column, label_vocabulary, loss_reduction)
         model_fn = _dnn_model_fn(
             head,
-            list(hidden_units),
-            list(feature_columns),
+            hidden_units,
+            feature_columns,
             optimizer,
-            activation_fn or tf.nn.relu,
+            activation_fn,
             dropout,
             batch_norm,
         )
@@ -439,10 +467,10 @@ class DNNRegressor(_Premade):
         head = _Head(None, weight_column, None, loss_reduction, label_dimension)
         model_fn = _dnn_model_fn(
             head,
-            list(hidden_units),
-            list(feature_columns),
+            hidden_units,
+            feature_columns,
             optimizer,
-            activation_fn or tf.nn.relu,
+            activation_fn,
             dropout,
             batch_norm,
         )
@@ -465,7 +493,7 @@ class LinearClassifier(_Premade):
         sparse_combiner="sum",
     ) -> None:
         head = _Head(n_classes, weight_column, label_vocabulary, loss_reduction)
-        model_fn = _linear_model_fn(head, list(feature_columns), optimizer, sparse_combiner)
+        model_fn = _linear_model_fn(head, feature_columns, optimizer, sparse_combiner)
         super().__init__(model_fn, model_dir, config, warm_start_from)
 
 
@@ -484,7 +512,7 @@ class LinearRegressor(_Premade):
         sparse_combiner="sum",
     ) -> None:
         head = _Head(None, weight_column, None, loss_reduction, label_dimension)
-        model_fn = _linear_model_fn(head, list(feature_columns), optimizer, sparse_combiner)
+        model_fn = _linear_model_fn(head, feature_columns, optimizer, sparse_combiner)
         super().__init__(model_fn, model_dir, config, warm_start_from)
 
 
@@ -517,7 +545,7 @@ class DNNLinearCombinedClassifier(_Premade):
             dnn_feature_columns,
             dnn_optimizer,
             dnn_hidden_units,
-            dnn_activation_fn or tf.nn.relu,
+            dnn_activation_fn,
             dnn_dropout,
             batch_norm,
             linear_sparse_combiner,
@@ -553,7 +581,7 @@ class DNNLinearCombinedRegressor(_Premade):
             dnn_feature_columns,
             dnn_optimizer,
             dnn_hidden_units,
-            dnn_activation_fn or tf.nn.relu,
+            dnn_activation_fn,
             dnn_dropout,
             batch_norm,
             linear_sparse_combiner,

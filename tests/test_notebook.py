@@ -355,3 +355,42 @@ def test_tf_app_run_in_a_cell_ends_the_run_with_its_code(tmp_path: Path) -> None
         f"note: {notebook}: cell In [1]: the notebook exited (SystemExit: 4); later cells not run"
     )
     assert "Traceback" not in proc.stderr and "To exit" not in proc.stderr
+
+
+def test_seed_reaches_a_cells_own_graph_and_urls_are_served_locally(
+    tmp_path: Path, synthetic_dir: Path
+) -> None:
+    """A notebook gets the same setup as a script: ``--seed`` reaches a graph a cell makes
+    itself (``with tf.Graph().as_default():``), and an MNIST URL is served from the local
+    copy (no network: the mirror is a closed port)."""
+    notebook = write_notebook(
+        tmp_path / "graphs_2017.ipynb",
+        "import tensorflow as tf\n"
+        "with tf.Graph().as_default():\n"
+        "    w = tf.Variable(tf.random_normal([3]))\n"
+        "    with tf.Session() as sess:\n"
+        "        sess.run(tf.global_variables_initializer())\n"
+        "        print('weights', sess.run(w).tolist())",
+        "import urllib.request\n"
+        "path, _ = urllib.request.urlretrieve(\n"
+        "    'http://yann.lecun.com/exdb/mnist/t10k-labels-idx1-ubyte.gz', 'labels.gz')\n"
+        "import os; print('bytes', os.path.getsize(path) > 0)",
+    )
+
+    def run() -> str:
+        proc = run_cli(
+            "tf1_mnist.legacy",
+            "--seed=3",
+            str(notebook),
+            env={
+                "TF1_MNIST_DATA_DIR": str(synthetic_dir),
+                "TF1_MNIST_SOURCE_URL": "http://127.0.0.1:9/",
+            },
+            cwd=tmp_path,
+            timeout=300,
+        )
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        assert "bytes True" in proc.stdout, proc.stdout
+        return re.search(r"^weights .*$", proc.stdout, re.M).group(0)
+
+    assert run() == run()

@@ -1,8 +1,8 @@
 """What a Jupyter kernel gets before an old notebook's first cell (and from ``%load_ext``).
 
-The same TensorFlow 1.x as the script runner (``shim.install``), NumPy 1.x spellings for the
-notebook's ``import numpy`` (``numpy1``), TensorFlow's mid-run C++ chatter filtered, an
-optional seed, and three IPython hooks: Python 2 cells converted in memory (``python2``, after
+The same setup as a script's (``era.install_era``: TensorFlow 1.x, NumPy 1.x spellings for the
+notebook's ``import numpy``, the era's matplotlib, MNIST URLs served locally, the seed of every
+graph), TensorFlow's mid-run C++ chatter filtered, and three IPython hooks: Python 2 cells converted in memory (``python2``, after
 IPython's own transforms, so magics keep working), Python 2's ``/`` for those cells, and
 ``!pip install`` / ``%pip install`` answered with a note instead of installing a TensorFlow
 1.x that does not exist for this Python.  Figures are left to the kernel's inline backend:
@@ -19,8 +19,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from tf1_mnist.legacy import numpy1, python2
-from tf1_mnist.legacy.shim import install
+from tf1_mnist.legacy import python2
+from tf1_mnist.legacy.era import install_era
 from tf1_mnist.support import quiet
 
 INSTALL_COMMAND = re.compile(
@@ -130,25 +130,17 @@ def prepare(
     """Install the TF1 shim and the hooks into IPython ``shell``; the ``tensorflow`` it
     installed.  ``notebook``: the notebook's path (its folder is where ``import numpy`` gets
     NumPy 1.x spellings; a live session uses the working folder)."""
-    tf = install(mixed_precision)
+    path = Path(notebook).resolve() if notebook else Path.cwd() / "notebook.ipynb"
+    # The same setup as a script's (figures stay inline), seed included: every graph gets it.
+    tf = install_era(path.parent, seed, mixed_precision)
     # IPython's advice on SystemExit is for a person at a prompt; the runner reports the exit.
     warnings.filterwarnings("ignore", message="To exit: use 'exit', 'quit', or Ctrl-D.")
     if not quiet.verbose() and not quiet._filter:
         _noise_filter.enter_context(quiet.run_noise_filtered())
-    path = Path(notebook).resolve() if notebook else Path.cwd() / "notebook.ipynb"
-    numpy1.install(path.parent)
     # numpy1 recognises the notebook's code by ``__file__``, which Jupyter leaves unset.
     shell.user_ns.setdefault("__file__", str(path))
     if argv is not None:
         sys.argv = [str(path), *argv]
-    if seed is not None:
-        import random
-
-        import numpy as np
-
-        random.seed(seed)
-        np.random.seed(seed)
-        tf.set_random_seed(seed)
     if id(shell) not in _installed:
         cells = Python2Cells(python2_kernel)
         shell.input_transformers_post.append(cells.transform_lines)

@@ -26,14 +26,14 @@ import types
 from pathlib import Path
 
 from tf1_mnist import input_data
-from tf1_mnist.legacy import display, downloads, numpy1, python2
+from tf1_mnist.legacy import python2
+from tf1_mnist.legacy.era import install_era
 from tf1_mnist.legacy.namespace import Refusal
-from tf1_mnist.legacy.shim import install, seed_every_graph
 from tf1_mnist.legacy.source import SourceEncodingError, read_source
 from tf1_mnist.support import cli, quiet
 from tf1_mnist.support.cli import option
 
-__all__ = ["Options", "Refusal", "install", "main", "run_script"]
+__all__ = ["Options", "Refusal", "main", "run_script"]
 
 # Packages a TF1 tutorial may import that tf1_mnist does not install: name -> pip name.
 NOT_INSTALLED = {
@@ -153,7 +153,7 @@ def run_script(
     if isinstance(code, str):
         print(f"error: {code}", file=sys.stderr)
         return 1
-    _install_everything(path, seed, mixed_precision)
+    install_era(path.parent, seed, mixed_precision, figures_for=path.stem)
     return _execute(script, path, code, args)
 
 
@@ -171,24 +171,6 @@ def _read(script: str | os.PathLike, path: Path) -> str | int:
     except SourceEncodingError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
-
-
-def _install_everything(path: Path, seed: int | None, mixed_precision: bool) -> None:
-    """The TF1 shim and the era's other parts (NumPy 1.x names, saved figures, the old
-    download URLs), and the seed: all before the script's first line runs."""
-    install(mixed_precision)
-    numpy1.install(path.parent)
-    display.install(Path.cwd(), path.stem)
-    display.era_matplotlib(path.parent)
-    downloads.install()
-    if seed is not None:
-        import random
-
-        import numpy as np
-
-        random.seed(seed)
-        np.random.seed(seed)
-        seed_every_graph(seed)
 
 
 def _execute(script: str | os.PathLike, path: Path, code: types.CodeType, args: list[str]) -> int:

@@ -2,11 +2,12 @@
 
 The same setup as a script's (``era.install_era``: TensorFlow 1.x, NumPy 1.x spellings for the
 notebook's ``import numpy``, the era's matplotlib, MNIST URLs served locally, the seed of every
-graph), TensorFlow's mid-run C++ chatter filtered, and three IPython hooks: Python 2 cells converted in memory (``python2``, after
-IPython's own transforms, so magics keep working), Python 2's ``/`` for those cells, and
-``!pip install`` / ``%pip install`` answered with a note instead of installing a TensorFlow
-1.x that does not exist for this Python.  Figures are left to the kernel's inline backend:
-they travel as ``image/png`` outputs, which the notebook runner saves.
+graph), TensorFlow's mid-run C++ chatter filtered, and three IPython hooks: Python 2 cells
+converted in memory (``python2``, after IPython's own transforms, so magics keep working),
+Python 2's ``/`` for those cells, and ``!pip install`` / ``%pip install`` answered with a note
+instead of installing a TensorFlow 1.x that does not exist for this Python. Figures are left to
+the kernel's inline backend: they travel as ``image/png`` outputs, which the notebook runner
+saves.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime
-import errno
 import fcntl
 import os
 import re
@@ -25,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tf1_mnist.support.compat import tf
-from tf1_mnist.support.errors import CheckpointError, ConfigError, Error
+from tf1_mnist.support.errors import CheckpointError, Error
 
 LOCK_NAME = ".training.lock"
 
@@ -248,23 +247,6 @@ def _moved_on(ckpt_dir: Path, seen: str | None) -> bool:
 
 
 # --------------------------------------------------------------------------- writing
-
-
-def ensure_writable(folder: Path, what: str) -> None:
-    """Create ``folder`` if needed and prove a file can be written there, or raise
-    ``ConfigError`` naming it and why (read-only, a file in the way, no permission)."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".write-test-"):
-            pass
-    except OSError as e:
-        reason = e.strerror or str(e)
-        if isinstance(e, FileExistsError | NotADirectoryError) or e.errno == errno.ENOTDIR:
-            reason = "a file is in the way of the folder"
-        raise ConfigError(
-            f"cannot write {what} to {folder}/ ({reason}); choose another folder with the "
-            "flag that names it"
-        ) from e
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ import shutil
 from collections.abc import Iterator
 
 from tf1_mnist import input_data
+from tf1_mnist.support.atomic import ensure_writable
 from tf1_mnist.support.console import note
 from tf1_mnist.support.errors import ConfigError
 from tf1_mnist.training import checkpoints
@@ -42,10 +43,10 @@ def prepared(
     dirs = run_dirs(spec, cfg)
     lock: contextlib.AbstractContextManager = contextlib.nullcontext()
     if owner:
-        checkpoints.ensure_writable(dirs.ckpt_dir, "checkpoints")
-        checkpoints.ensure_writable(dirs.logdir, "summaries")
+        ensure_writable(dirs.ckpt_dir, "checkpoints", "--ckpt_dir")
+        ensure_writable(dirs.logdir, "summaries", "--logdir")
         if cfg.plots:
-            checkpoints.ensure_writable(dirs.plot_dir, "figures")
+            ensure_writable(dirs.plot_dir, "figures", "--plot_dir")
         lock = checkpoints.training_lock(dirs.ckpt_dir)
     with lock:
         seed = cfg.seed if data_seed is None else data_seed

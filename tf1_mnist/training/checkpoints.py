@@ -109,8 +109,9 @@ def damage(prefix: str) -> str | None:
     return None if found is None else found[0]
 
 
-def _damage(prefix: str) -> tuple[str, BaseException | None] | None:
-    """``damage``, with TensorFlow's error where it gave one (kept as the cause)."""
+def _damage(prefix: str, read_data: bool = True) -> tuple[str, BaseException | None] | None:
+    """``damage``, with TensorFlow's error where it gave one (kept as the cause).
+    ``read_data=False`` opens the index only: a restore reads (and checksums) the data itself."""
     index = Path(f"{prefix}.index")
     folder = Path(os.path.dirname(prefix) or ".")
     name = os.path.basename(prefix)
@@ -129,6 +130,8 @@ def _damage(prefix: str) -> tuple[str, BaseException | None] | None:
             reader = tf.train.load_checkpoint(path)
         except Exception as e:
             return f"{index} is damaged ({first_line(e)})", e
+        if not read_data:
+            return None
         try:
             for variable in reader.get_variable_to_shape_map():
                 reader.get_tensor(variable)
@@ -161,25 +164,34 @@ def _offer(ckpt_dir: Path, tried: list[str]) -> str:
     return f"; no intact checkpoint is left in {ckpt_dir}/: --fresh starts over"
 
 
-def usable(ckpt_dir: Path, graph: Any, model_name: str, chosen: str = "") -> str | None:
+def usable(
+    ckpt_dir: Path, graph: Any, model_name: str, chosen: str = "", read_data: bool = True
+) -> str | None:
     """The checkpoint to restore (``chosen``, else the folder's latest) once it is known to be
-    whole and to fit ``graph``; None if the folder holds none yet."""
-    if chosen:
-        prefix = as_prefix(chosen)
-        found = _damage(prefix)
-        if found is not None:
-            raise CheckpointError(f"--checkpoint={chosen}: {found[0]}") from found[1]
-    else:
-        prefix = latest(ckpt_dir)
-        if prefix is None:
-            return None
-        found = _damage(prefix)
-        if found is not None:
-            raise CheckpointError(
-                f"the latest checkpoint is unusable: {found[0]}{_offer(ckpt_dir, [prefix])}"
-            ) from found[1]
+    whole (its data read back unless ``read_data`` is False) and to fit ``graph``; None if the
+    folder holds none yet."""
+    prefix = as_prefix(chosen) if chosen else latest(ckpt_dir)
+    if prefix is None:
+        return None
+    found = _damage(prefix, read_data)
+    if found is not None:
+        raise _unusable(ckpt_dir, prefix, chosen, found)
     check_matches(prefix, graph, model_name)
     return prefix
+
+
+def _unusable(
+    ckpt_dir: Path, prefix: str, chosen: str, found: tuple[str, BaseException | None]
+) -> CheckpointError:
+    """What is damaged in ``prefix``, and (for the latest) the older intact one to use."""
+    if chosen:
+        error = CheckpointError(f"--checkpoint={chosen}: {found[0]}")
+    else:
+        error = CheckpointError(
+            f"the latest checkpoint is unusable: {found[0]}{_offer(ckpt_dir, [prefix])}"
+        )
+    error.__cause__ = found[1]
+    return error
 
 
 def check_matches(prefix: str, graph: Any, model_name: str) -> None:
@@ -220,11 +232,19 @@ def restore_latest(
     for attempt in range(3):
         seen = None if chosen else latest(ckpt_dir)
         try:
-            prefix = usable(ckpt_dir, sess.graph, model_name, chosen)
+            # The restore reads and checksums every tensor: the data is read back to name a
+            # damaged file only when it fails.
+            prefix = usable(ckpt_dir, sess.graph, model_name, chosen, read_data=False)
             if prefix is None:
                 return None
-            with readable(prefix) as path:
-                saver.restore(sess, path)
+            try:
+                with readable(prefix) as path:
+                    saver.restore(sess, path)
+            except Exception:
+                found = _damage(prefix)
+                if found is not None:
+                    raise _unusable(ckpt_dir, prefix, chosen, found) from found[1]
+                raise
             return prefix
         except Exception as e:
             if not chosen and attempt < 2 and _moved_on(ckpt_dir, seen):

@@ -35,9 +35,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -356,11 +354,8 @@ def _train(
             # The session cannot be closed without its parameter server (TensorFlow's
             # close blocks), nor can a tf.train.Server be stopped: report and end here.
             # The loop has flushed the summaries; the chief's last checkpoint stays.
-            sys.stdout.flush()
             quiet.drain()
-            cli.report(e)
-            sys.stderr.flush()
-            os._exit(1)
+            cli.finish(cli.report(e))
 
 
 def _end(

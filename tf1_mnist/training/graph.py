@@ -12,8 +12,20 @@ from collections.abc import Callable
 from typing import Any
 
 from tf1_mnist.support.compat import global_step, tf
+from tf1_mnist.training import checkpoints
 from tf1_mnist.training.config import Config
 from tf1_mnist.training.ports import Model, ModelSpec
+
+
+class _Saver(tf.train.Saver):
+    """TensorFlow's ``Saver``, whose ``max_to_keep`` also holds in a folder named with glob
+    characters (``run[1]``), for every save: the loop's and a cluster chief's hook's."""
+
+    def save(self, sess: Any, save_path: str, *args: Any, **kwargs: Any) -> Any:
+        path = super().save(sess, save_path, *args, **kwargs)
+        if path:
+            checkpoints.forget_dropped(path)
+        return path
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,7 +80,7 @@ def build_graph(
             prediction=prediction,
             summaries=tf.summary.merge_all(),
             # Relative names in the `checkpoint` state file: the folder can be copied or moved.
-            saver=tf.train.Saver(max_to_keep=5, save_relative_paths=True),
+            saver=_Saver(max_to_keep=5, save_relative_paths=True),
             init=tf.global_variables_initializer(),
             extras=extend() if extend is not None else {},
         )

@@ -287,7 +287,6 @@ class _Loop:
             )
         except (tf.errors.OpError, OSError, ValueError) as e:
             raise _unsaved(self.dirs, step, e) from e
-        checkpoints.forget_dropped(f"{self.dirs.ckpt_prefix}-{step}")
 
     def _say_interrupted(self, step: int) -> None:
         if self.role.saves:

@@ -267,3 +267,21 @@ def test_premade_dnn_classifier_reaches_its_accuracy_on_mnist(
     accuracy = float(re.search(r"Test Accuracy: ([0-9.]+)%", proc.stdout).group(1))
     assert accuracy >= 93.0
     assert event_steps(tmp_path / "model" / "eval", "accuracy") == [1000, 2000, 3000]
+
+
+def test_contrib_learn_options_that_change_the_model_are_refused(tmp_path: Path) -> None:
+    """``gradient_clip_norm`` would train another model than ours: one line naming it,
+    never accepted and silently ignored."""
+    script = tmp_path / "clipped_2017.py"
+    script.write_text(
+        "import tensorflow as tf\n"
+        "from tensorflow.contrib import learn\n"
+        "columns = [tf.contrib.layers.real_valued_column('', dimension=4)]\n"
+        "clf = learn.DNNClassifier([8], columns, n_classes=3, gradient_clip_norm=5.0)\n"
+    )
+    proc = run_cli("tf1_mnist.legacy", str(script), cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    assert f"error: {script}:4: tf.contrib.learn's gradient_clip_norm is not provided" in (
+        proc.stderr
+    ), proc.stderr
+    assert "Traceback" not in proc.stderr

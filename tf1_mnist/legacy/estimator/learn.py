@@ -91,7 +91,7 @@ def ModelFnOps(  # noqa: N802 - TF 1.x's class name
     """contrib.learn's model_fn result: an EstimatorSpec (its fields are the same)."""
     return EstimatorSpec(
         mode=mode,
-        predictions=predictions if predictions is not None or mode != ModeKeys.PREDICT else {},
+        predictions=predictions,  # EstimatorSpec says so when PREDICT mode has none
         loss=loss,
         train_op=train_op,
         eval_metric_ops=eval_metric_ops,
@@ -318,6 +318,17 @@ class _Classifier(Estimator):
         return self.predict_classes(x, input_fn, batch_size, as_iterable)
 
 
+def _refuse_changed_maths(**arguments: Any) -> None:
+    """contrib.learn's options that would train another model than ours: given, they are
+    refused by name (never accepted and ignored)."""
+    given = [name for name, value in arguments.items() if value not in (None, False)]
+    if given:
+        raise Refusal(
+            f"tf.contrib.learn's {', '.join(given)} is not provided by tf1_mnist.legacy: leave "
+            "it out (the model then trains without it), or use tf.estimator's premade models"
+        )
+
+
 class DNNClassifier(_Classifier):
     def __init__(
         self,
@@ -337,6 +348,11 @@ class DNNClassifier(_Classifier):
         input_layer_min_slice_size=None,
         label_keys=None,
     ) -> None:
+        _refuse_changed_maths(
+            gradient_clip_norm=gradient_clip_norm,
+            enable_centered_bias=enable_centered_bias,
+            embedding_lr_multipliers=embedding_lr_multipliers,
+        )
         head = premade._Head(n_classes, weight_column_name, label_keys, tf.losses.Reduction.MEAN)
         model_fn = premade._dnn_model_fn(
             head,
@@ -365,6 +381,11 @@ class LinearClassifier(_Classifier):
         feature_engineering_fn=None,
         label_keys=None,
     ) -> None:
+        _refuse_changed_maths(
+            gradient_clip_norm=gradient_clip_norm,
+            enable_centered_bias=enable_centered_bias,
+            _joint_weight=_joint_weight,
+        )
         head = premade._Head(n_classes, weight_column_name, label_keys, tf.losses.Reduction.MEAN)
         model_fn = premade._linear_model_fn(head, feature_columns, optimizer or "Ftrl", "sum")
         super().__init__(model_fn, model_dir, config, feature_engineering_fn)
